@@ -1,0 +1,131 @@
+"""The error hierarchy every layer speaks.
+
+Two families decide what the pipeline does with a failure:
+
+- :class:`TransientError` — the same call may succeed later (rate limits, unavailable services,
+  dropped connections). Callers retry with backoff; after the last attempt the affected objects
+  are dead-lettered, never dropped.
+- :class:`TerminalError` — retrying cannot help. :class:`InvalidInput` concerns one object
+  (corrupt image, broken PDF, malformed record): that object is dead-lettered and the run goes on.
+  Every other terminal error (bad configuration, wrong credentials, schema mismatch) stops the run
+  at once, because it would fail every remaining object the same way.
+
+Connectors translate SDK exceptions into these at their boundary; nothing above ``connectors/``
+catches an SDK type. Messages say what failed, on which object, and what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class MmingestError(Exception):
+    """Base of every error mmingest raises on purpose."""
+
+    retryable: bool = False
+
+    def __init__(self, message: str, *, uri: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.uri = uri
+
+    @property
+    def reason(self) -> str:
+        """A short machine-friendly name for the failure, e.g. ``corrupt_image``."""
+        name = type(self).__name__
+        return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+class TransientError(MmingestError):
+    """The operation may succeed if retried later."""
+
+    retryable = True
+
+
+class TerminalError(MmingestError):
+    """Retrying cannot help."""
+
+
+# --- transient -------------------------------------------------------------------------------
+
+
+class RateLimited(TransientError):
+    """A provider or store asked us to slow down (HTTP 429 or equivalent)."""
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, uri: str | None = None
+    ) -> None:
+        super().__init__(message, uri=uri)
+        self.retry_after = retry_after
+
+
+class ProviderUnavailable(TransientError):
+    """An embedding provider timed out, dropped the connection or answered 5xx."""
+
+
+class StoreUnavailable(TransientError):
+    """A vector store could not be reached or failed a request it may accept later."""
+
+
+class SourceUnavailable(TransientError):
+    """Object storage could not be listed or read right now."""
+
+
+# --- terminal, per object ----------------------------------------------------------------------
+
+
+class InvalidInput(TerminalError):
+    """One object cannot be ingested as it is; it is dead-lettered and the run continues."""
+
+
+class EmptyObject(InvalidInput):
+    """The object has zero bytes."""
+
+
+class UnsupportedFormat(InvalidInput):
+    """The bytes are not in a format this pipeline reads (e.g. a text file named ``.png``)."""
+
+
+class CorruptImage(InvalidInput):
+    """The image header or data is damaged or truncated."""
+
+
+class DecompressionBomb(InvalidInput):
+    """The image declares more pixels than the configured limit allows."""
+
+
+class ObjectTooLarge(InvalidInput):
+    """The object exceeds a configured size limit."""
+
+
+class ObjectVanished(InvalidInput):
+    """The object was listed but was gone (deleted or replaced) when it was read."""
+
+
+# --- terminal, stops the run -------------------------------------------------------------------
+
+
+class ConfigError(TerminalError):
+    """The configuration is invalid or incomplete."""
+
+
+class ModelUnavailable(TerminalError):
+    """A local model cannot be loaded (not cached, not downloadable, or not a supported model)."""
+
+
+class AuthenticationFailed(TerminalError):
+    """Credentials were rejected; every further call would fail the same way."""
+
+
+class SchemaMismatch(TerminalError):
+    """A collection exists with a different embedder, dimension or layout than requested."""
+
+
+class CapabilityMissing(TerminalError):
+    """The chosen store or provider does not support what was asked of it."""
+
+
+class StoreLocked(TerminalError):
+    """An embedded store's files are held by another process."""
+
+
+class CollectionNotFound(TerminalError):
+    """The collection (or alias) does not exist in the store."""

@@ -1,0 +1,67 @@
+"""Points: what lands in a vector store, with ids that make re-runs idempotent."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, PlainValidator
+
+IMAGE = "image"
+"""Name of the dense vector computed from pixels."""
+
+CAPTION = "caption"
+"""Name of the dense vector computed from text (caption, page text, product title+description)."""
+
+KEYWORDS = "keywords"
+"""Name of the keyword channel (sparse BM25 vector or store-native full-text index)."""
+
+DENSE_VECTORS: tuple[str, ...] = (IMAGE, CAPTION)
+
+POINT_NAMESPACE = uuid.UUID("5c8f1b9e-4a57-5d5e-9a0c-6d9a3b1e2f70")
+"""Namespace of point ids. Changing it would orphan every stored point: never do."""
+
+
+def point_id(source_uri: str, part: str = "") -> str:
+    """Deterministic id of the point for ``part`` of the object at ``source_uri``.
+
+    ``part`` is the page number for a PDF page, the record key for a product and empty for a
+    plain image, so re-ingesting the same object always addresses the same points.
+    """
+    return str(uuid.uuid5(POINT_NAMESPACE, f"{source_uri}#{part}"))
+
+
+Vector = npt.NDArray[np.float32]
+
+
+def _as_vector(value: Any) -> Vector:
+    array = np.asarray(value, dtype=np.float32)
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"a vector must be a non-empty 1-d sequence, got shape {array.shape}")
+    return array
+
+
+VectorField = Annotated[Vector, PlainValidator(_as_vector)]
+
+
+class Point(BaseModel):
+    """One record for a vector store.
+
+    ``vectors`` holds the named dense vectors that exist for this point (an image without any
+    caption has no ``caption`` vector). ``keyword_text`` feeds the store's keyword channel.
+    ``payload`` is stored verbatim; see :func:`pipelines.points.build_payload` for its fields.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    id: str
+    vectors: dict[str, VectorField]
+    keyword_text: str | None = None
+    payload: dict[str, Any]
+
+    @property
+    def content_hash(self) -> str:
+        """The content fingerprint recorded in the payload."""
+        return str(self.payload["content_hash"])

@@ -1,0 +1,84 @@
+"""Settings: the whole configuration, read from the environment at the edge (CLI, flows).
+
+Sources, highest priority first: explicit arguments, ``MMINGEST_*`` environment variables
+(``__`` separates nesting levels: ``MMINGEST_EMBEDDER__MODEL``), a ``.env`` file, a TOML file
+(``mmingest.toml`` in the working directory, or the path in ``MMINGEST_CONFIG``), defaults.
+Only ``flows/`` builds :class:`Settings`; everything below receives explicit config objects.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from schemas.collection import validate_collection_name
+from schemas.config import (
+    ClipEmbedderConfig,
+    EmbedderConfig,
+    IngestConfig,
+    QdrantEdgeStoreConfig,
+    StoreConfig,
+)
+
+CONFIG_FILE_VARIABLE = "MMINGEST_CONFIG"
+DEFAULT_CONFIG_FILE = "mmingest.toml"
+
+
+class Settings(BaseSettings):
+    """Everything mmingest can be told, with the embedded defaults filled in."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MMINGEST_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    collection: str = Field("mmingest", description="Collection (or alias) to write and query.")
+    tenant: str | None = Field(None, description="Tenant stamped on every point and query.")
+    state_dir: Path = Field(
+        Path(".mmingest"), description="Local state: embedded stores, dead letters, caches."
+    )
+    embedder: EmbedderConfig = Field(default_factory=ClipEmbedderConfig)
+    store: StoreConfig = Field(default_factory=QdrantEdgeStoreConfig)
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
+
+    @field_validator("collection")
+    @classmethod
+    def _check_collection(cls, name: str) -> str:
+        return validate_collection_name(name)
+
+    @model_validator(mode="after")
+    def _default_store_path(self) -> Settings:
+        if isinstance(self.store, QdrantEdgeStoreConfig) and self.store.path is None:
+            store = self.store.model_copy(update={"path": self.state_dir / "qdrant-edge"})
+            object.__setattr__(self, "store", store)
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get(CONFIG_FILE_VARIABLE, DEFAULT_CONFIG_FILE))
+        toml_settings = TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
+        return (init_settings, env_settings, dotenv_settings, toml_settings, file_secret_settings)
+
+    def redacted(self) -> dict[str, Any]:
+        """The settings as plain data with every secret masked (for display)."""
+        return self.model_dump(mode="json")

@@ -1,0 +1,83 @@
+"""Run summaries and dead letters: every object is accounted for."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, Field
+
+from schemas.errors import MmingestError
+
+
+class Stage:
+    """Where in the pipeline an object failed."""
+
+    LIST = "list"
+    READ = "read"
+    DECODE = "decode"
+    EMBED = "embed"
+    WRITE = "write"
+
+
+class Failure(BaseModel):
+    """One object that did not land in the store, and why (a dead letter)."""
+
+    uri: str
+    stage: str
+    error_type: str
+    reason: str
+    message: str
+    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @classmethod
+    def of(cls, uri: str, stage: str, error: BaseException) -> Failure:
+        """Describe ``error`` raised while processing ``uri`` at ``stage``."""
+        if isinstance(error, MmingestError):
+            return cls(
+                uri=uri,
+                stage=stage,
+                error_type=type(error).__name__,
+                reason=error.reason,
+                message=error.message,
+            )
+        return cls(
+            uri=uri,
+            stage=stage,
+            error_type=type(error).__name__,
+            reason="unexpected_error",
+            message=str(error) or type(error).__name__,
+        )
+
+
+class RunSummary(BaseModel):
+    """Counts of one ingestion run. ``seen == written + skipped + failed`` always holds.
+
+    ``skipped`` breaks down into ``unchanged`` (already stored with the same content) and
+    ``ignored`` (objects that are not inputs of this pipeline, e.g. a ``.csv`` in an image
+    folder); ``failures`` lists every failed object with its reason.
+    """
+
+    collection: str
+    seen: int = 0
+    written: int = 0
+    unchanged: int = 0
+    ignored: int = 0
+    failed: int = 0
+    elapsed_s: float = 0.0
+    failures: list[Failure] = Field(default_factory=list)
+    ignored_examples: list[str] = Field(default_factory=list)
+
+    @property
+    def skipped(self) -> int:
+        """Objects not written because they were unchanged or not inputs of this pipeline."""
+        return self.unchanged + self.ignored
+
+    @property
+    def objects_per_s(self) -> float:
+        """Objects seen per second of wall time."""
+        return self.seen / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def balanced(self) -> bool:
+        """Whether every seen object is accounted for."""
+        return self.seen == self.written + self.skipped + self.failed

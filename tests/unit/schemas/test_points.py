@@ -1,0 +1,37 @@
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from schemas import Asset, AssetKind, Point, point_id
+from schemas.points import POINT_NAMESPACE
+
+
+def test_point_id_is_deterministic_and_depends_on_uri_and_part():
+    first = point_id("s3://bucket/a.pdf", "3")
+    assert first == point_id("s3://bucket/a.pdf", "3")
+    assert first != point_id("s3://bucket/a.pdf", "4")
+    assert first != point_id("s3://bucket/b.pdf", "3")
+    assert point_id("file:///x.jpg") == point_id("file:///x.jpg", "")
+
+
+def test_point_id_namespace_is_frozen():
+    # Changing the namespace would orphan every stored point.
+    assert str(POINT_NAMESPACE) == "5c8f1b9e-4a57-5d5e-9a0c-6d9a3b1e2f70"
+    assert point_id("file:///x.jpg") == "a8a6a128-b2b7-54fd-bdbc-c9ec3a7483c1"
+
+
+def test_asset_id_is_the_point_id():
+    asset = Asset(kind=AssetKind.PDF_PAGE, source_uri="s3://b/doc.pdf", part="2", content_hash="h")
+    assert asset.id == point_id("s3://b/doc.pdf", "2")
+
+
+def test_point_vectors_become_float32_arrays():
+    point = Point(id="i", vectors={"image": [1, 2, 3]}, payload={"content_hash": "h"})
+    assert point.vectors["image"].dtype == np.float32
+    assert point.content_hash == "h"
+
+
+@pytest.mark.parametrize("bad", [[], [[1.0, 2.0]]])
+def test_point_rejects_empty_or_nested_vectors(bad):
+    with pytest.raises(ValidationError, match="non-empty 1-d"):
+        Point(id="i", vectors={"image": bad}, payload={})

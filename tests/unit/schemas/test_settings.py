@@ -1,0 +1,72 @@
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from schemas.config import ClipEmbedderConfig, QdrantEdgeStoreConfig
+from schemas.settings import Settings
+
+
+def test_defaults_are_the_embedded_stack():
+    settings = Settings()
+    assert isinstance(settings.embedder, ClipEmbedderConfig)
+    assert settings.embedder.model == "openai/clip-vit-base-patch32"
+    assert isinstance(settings.store, QdrantEdgeStoreConfig)
+    assert settings.store.path == Path(".mmingest") / "qdrant-edge"
+    assert settings.collection == "mmingest"
+
+
+def test_nested_environment_variables_without_kind_select_the_default_backend(monkeypatch):
+    monkeypatch.setenv("MMINGEST_EMBEDDER__MODEL", "./models/clip")
+    monkeypatch.setenv("MMINGEST_EMBEDDER__BATCH_SIZE", "7")
+    monkeypatch.setenv("MMINGEST_INGEST__READ_CONCURRENCY", "3")
+    settings = Settings()
+    assert settings.embedder.model == "./models/clip"
+    assert settings.embedder.batch_size == 7
+    assert settings.ingest.read_concurrency == 3
+
+
+def test_store_path_follows_state_dir_unless_set(monkeypatch):
+    monkeypatch.setenv("MMINGEST_STATE_DIR", "/var/lib/mmingest")
+    assert Settings().store.path == Path("/var/lib/mmingest/qdrant-edge")
+    monkeypatch.setenv("MMINGEST_STORE__PATH", "/data/edge")
+    assert Settings().store.path == Path("/data/edge")
+
+
+def test_toml_file_env_file_and_environment_precedence(monkeypatch, tmp_path):
+    (tmp_path / "mmingest.toml").write_text(
+        'collection = "from-toml"\ntenant = "toml-tenant"\n[embedder]\nbatch_size = 5\n'
+    )
+    assert Settings().collection == "from-toml"
+    assert Settings().embedder.batch_size == 5
+    (tmp_path / ".env").write_text("MMINGEST_COLLECTION=from-dotenv\n")
+    assert Settings().collection == "from-dotenv"
+    assert Settings().tenant == "toml-tenant"
+    monkeypatch.setenv("MMINGEST_COLLECTION", "from-env")
+    assert Settings().collection == "from-env"
+    assert Settings(collection="explicit").collection == "explicit"
+
+
+def test_config_file_location_can_be_chosen(monkeypatch, tmp_path):
+    config = tmp_path / "conf" / "prod.toml"
+    config.parent.mkdir()
+    config.write_text('collection = "prod"\n')
+    monkeypatch.setenv("MMINGEST_CONFIG", str(config))
+    assert Settings().collection == "prod"
+
+
+def test_unknown_backend_kind_is_a_clear_validation_error(monkeypatch):
+    monkeypatch.setenv("MMINGEST_STORE__KIND", "oracle")
+    with pytest.raises(ValidationError, match=r"'oracle'.*qdrant-edge"):
+        Settings()
+
+
+def test_unknown_backend_option_is_rejected():
+    with pytest.raises(ValidationError, match="batchsize"):
+        Settings(embedder={"batchsize": 3})
+
+
+@pytest.mark.parametrize("name", ["", "1abc", "a/b", "../x", "a b", "x" * 64])
+def test_collection_names_are_validated(name):
+    with pytest.raises(ValidationError, match="invalid collection name"):
+        Settings(collection=name)
