@@ -1,0 +1,29 @@
+"""Vector stores behind one protocol, chosen by config ``kind``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from connectors.registry import build
+from connectors.stores.base import StoreCapabilities, VectorStore
+
+
+def _qdrant_edge(config: Any) -> VectorStore:
+    from connectors.stores.qdrant_edge import QdrantEdgeStore
+
+    return QdrantEdgeStore(config)
+
+
+STORES: dict[str, Callable[[Any], VectorStore]] = {
+    "qdrant-edge": _qdrant_edge,
+}
+"""Store factories by config ``kind``."""
+
+
+def build_store(config: Any) -> VectorStore:
+    """The store described by ``config`` (a member of :data:`schemas.config.StoreConfig`)."""
+    return build(STORES, config, "store")
+
+
+__all__ = ["STORES", "StoreCapabilities", "VectorStore", "build_store"]

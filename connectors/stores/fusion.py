@@ -1,0 +1,69 @@
+"""Client-side fusion with the canonical formulas, for stores (or weights) without native fusion.
+
+RRF: ``score(d) = sum_i w_i / (k + rank_i(d))`` with 1-based ranks over the channels that
+returned ``d`` (Cormack et al., 2009). DBSF: each channel's scores are normalised to [0, 1]
+between mean - 3 std and mean + 3 std (sample std; a channel with no spread scores 0.5), then
+weighted and summed. Ties break on id so results are deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from schemas.query import FusionMethod, Hit
+
+
+def _ranked(scores: dict[str, float], payloads: dict[str, Hit], limit: int) -> list[Hit]:
+    order = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    return [Hit(id=id_, score=score, payload=payloads[id_].payload) for id_, score in order]
+
+
+def rrf(
+    channels: Sequence[Sequence[Hit]], weights: Sequence[float], *, k: int, limit: int
+) -> list[Hit]:
+    """Weighted reciprocal rank fusion of ranked hit lists."""
+    scores: dict[str, float] = {}
+    first_seen: dict[str, Hit] = {}
+    for hits, weight in zip(channels, weights, strict=True):
+        for rank, hit in enumerate(hits, start=1):
+            scores[hit.id] = scores.get(hit.id, 0.0) + weight / (k + rank)
+            first_seen.setdefault(hit.id, hit)
+    return _ranked(scores, first_seen, limit)
+
+
+def _normalised(hits: Sequence[Hit]) -> list[float]:
+    values = [hit.score for hit in hits]
+    if len(values) < 2:
+        return [0.5 for _ in values]
+    mean = sum(values) / len(values)
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+    if std == 0:
+        return [0.5 for _ in values]
+    low, high = mean - 3 * std, mean + 3 * std
+    return [min(1.0, max(0.0, (v - low) / (high - low))) for v in values]
+
+
+def dbsf(channels: Sequence[Sequence[Hit]], weights: Sequence[float], *, limit: int) -> list[Hit]:
+    """Distribution-based score fusion of scored hit lists."""
+    scores: dict[str, float] = {}
+    first_seen: dict[str, Hit] = {}
+    for hits, weight in zip(channels, weights, strict=True):
+        for hit, value in zip(hits, _normalised(hits), strict=True):
+            scores[hit.id] = scores.get(hit.id, 0.0) + weight * value
+            first_seen.setdefault(hit.id, hit)
+    return _ranked(scores, first_seen, limit)
+
+
+def fuse(
+    channels: Sequence[Sequence[Hit]],
+    weights: Sequence[float],
+    *,
+    method: FusionMethod,
+    rrf_k: int,
+    limit: int,
+) -> list[Hit]:
+    """Fuse per-channel results with ``method``."""
+    if method is FusionMethod.RRF:
+        return rrf(channels, weights, k=rrf_k, limit=limit)
+    return dbsf(channels, weights, limit=limit)
