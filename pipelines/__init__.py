@@ -1,0 +1,1 @@
+"""Plain-Python pipeline logic (no Prefect): extract, embed, load, query."""

@@ -1,0 +1,44 @@
+"""Dead letters: a durable record of every object that did not land, with its reason."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Protocol
+
+from schemas.collection import validate_collection_name
+from schemas.summary import Failure
+
+
+class DeadLetterSink(Protocol):
+    """Where failures are recorded as they happen."""
+
+    def record(self, failure: Failure) -> None:
+        """Persist one failure."""
+        ...
+
+
+class JsonlDeadLetters:
+    """Appends failures as JSON lines to ``<directory>/<collection>.jsonl``.
+
+    Each line is flushed as written, so a crash loses no recorded failure.
+    """
+
+    def __init__(self, directory: Path, collection: str) -> None:
+        self.path = directory / f"{validate_collection_name(collection)}.jsonl"
+        self._lock = threading.Lock()
+
+    def record(self, failure: Failure) -> None:
+        """Append ``failure`` to the file."""
+        line = failure.model_dump_json() + "\n"
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(line)
+
+    def read(self) -> list[Failure]:
+        """Every failure recorded so far."""
+        if not self.path.exists():
+            return []
+        with self.path.open(encoding="utf-8") as handle:
+            return [Failure.model_validate_json(line) for line in handle if line.strip()]

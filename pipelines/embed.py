@@ -1,0 +1,113 @@
+"""Embed prepared assets in provider-sized batches, isolating inputs a provider rejects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+from PIL import Image
+
+from connectors.embedders.base import Embedder, Vectors
+from pipelines.retry import DEFAULT_RETRY, RetryPolicy, call_with_retry
+from pipelines.stages import chunked
+from schemas.embedding import InputKind
+from schemas.errors import InvalidInput, TransientError
+from schemas.points import CAPTION, IMAGE, Vector
+
+X = TypeVar("X")
+
+
+@dataclass
+class EmbedOutcome:
+    """Per input: its vector, or the error that kept it from being embedded."""
+
+    vectors: list[Vector | None]
+    errors: dict[int, Exception]
+
+
+def embed_isolating(
+    embed: Callable[[list[X]], Vectors],
+    inputs: Sequence[X],
+    *,
+    batch_size: int,
+    what: str,
+    policy: RetryPolicy = DEFAULT_RETRY,
+) -> EmbedOutcome:
+    """Embed ``inputs`` in batches of ``batch_size``.
+
+    Transient failures are retried; a batch still failing after the last retry fails its
+    inputs. A batch rejected as invalid is split in halves until the offending inputs are
+    isolated, so one bad input costs only itself. Other terminal errors propagate.
+    """
+    vectors: list[Vector | None] = [None] * len(inputs)
+    errors: dict[int, Exception] = {}
+
+    def run(indexes: list[int]) -> None:
+        batch = [inputs[i] for i in indexes]
+        try:
+            matrix = call_with_retry(
+                lambda: embed(batch), what=f"embedding {len(batch)} {what}", policy=policy
+            )
+        except InvalidInput as error:
+            if len(indexes) == 1:
+                errors[indexes[0]] = error
+                return
+            middle = len(indexes) // 2
+            run(indexes[:middle])
+            run(indexes[middle:])
+            return
+        except TransientError as error:
+            for index in indexes:
+                errors[index] = error
+            return
+        if matrix.shape[0] != len(indexes):
+            raise RuntimeError(
+                f"embedder returned {matrix.shape[0]} vectors for {len(indexes)} {what}"
+            )
+        for row, index in enumerate(indexes):
+            vectors[index] = matrix[row]
+
+    for chunk in chunked(range(len(inputs)), batch_size):
+        run(chunk)
+    return EmbedOutcome(vectors, errors)
+
+
+def embed_images_and_captions(
+    embedder: Embedder,
+    images: Sequence[Image.Image],
+    captions: Sequence[str | None],
+    *,
+    policy: RetryPolicy = DEFAULT_RETRY,
+) -> tuple[list[dict[str, Vector]], dict[int, Exception]]:
+    """Named vectors per asset: ``image`` from pixels, ``caption`` from text when there is one.
+
+    Returns the vectors of each asset and the errors of the assets that failed either part.
+    """
+    batch_size = embedder.info.limits.max_batch
+    image_outcome = embed_isolating(
+        embedder.embed_images, images, batch_size=batch_size, what="images", policy=policy
+    )
+    texted = [i for i, caption in enumerate(captions) if caption]
+    text_outcome = embed_isolating(
+        lambda texts: embedder.embed_texts(texts, kind=InputKind.DOCUMENT),
+        [captions[i] or "" for i in texted],
+        batch_size=batch_size,
+        what="captions",
+        policy=policy,
+    )
+    errors = dict(image_outcome.errors)
+    for position, error in text_outcome.errors.items():
+        errors.setdefault(texted[position], error)
+    caption_vectors: dict[int, Vector | None] = dict(zip(texted, text_outcome.vectors, strict=True))
+    named: list[dict[str, Vector]] = []
+    for index, image_vector in enumerate(image_outcome.vectors):
+        vectors: dict[str, Vector] = {}
+        if image_vector is not None:
+            vectors[IMAGE] = np.asarray(image_vector, dtype=np.float32)
+        caption_vector = caption_vectors.get(index)
+        if caption_vector is not None:
+            vectors[CAPTION] = caption_vector
+        named.append(vectors)
+    return named, errors

@@ -1,0 +1,55 @@
+"""Build store points from embedded assets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from schemas.assets import Asset
+from schemas.embedding import EmbedderInfo
+from schemas.points import Point, Vector
+
+
+def build_payload(
+    asset: Asset, *, embedder: EmbedderInfo, tenant: str | None, ingested_at: datetime
+) -> dict[str, Any]:
+    """The payload every store records for a point.
+
+    The object's URI is stored, never its bytes; ``embedder`` names the vector space.
+    """
+    payload: dict[str, Any] = {
+        "source_uri": asset.source_uri,
+        "content_hash": asset.content_hash,
+        "kind": str(asset.kind),
+        "page": asset.page,
+        "caption": asset.caption,
+        "title": asset.title,
+        "tenant": tenant,
+        "embedder": {
+            "provider": embedder.provider,
+            "model": embedder.model,
+            "dimension": embedder.dimension,
+        },
+        "ingested_at": ingested_at.isoformat(),
+    }
+    if asset.fields:
+        payload["fields"] = dict(asset.fields)
+    return payload
+
+
+def build_point(
+    asset: Asset,
+    vectors: Mapping[str, Vector],
+    *,
+    embedder: EmbedderInfo,
+    tenant: str | None,
+    ingested_at: datetime,
+) -> Point:
+    """The point for ``asset`` with its named vectors and keyword text."""
+    return Point(
+        id=asset.id,
+        vectors=dict(vectors),
+        keyword_text=asset.caption,
+        payload=build_payload(asset, embedder=embedder, tenant=tenant, ingested_at=ingested_at),
+    )

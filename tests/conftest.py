@@ -1,0 +1,57 @@
+"""Shared fixtures: locally built models, embedded stores and sample data."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from connectors.embedders.clip import ClipEmbedder
+from connectors.stores.qdrant_edge import QdrantEdgeStore
+from pipelines.samples import write_images
+from schemas.config import ClipEmbedderConfig, QdrantEdgeStoreConfig
+from tests.support.models import build_tiny_clip
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test sees the developer's MMINGEST_* variables, .env or mmingest.toml."""
+    for name in list(os.environ):
+        if name.startswith("MMINGEST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def tiny_clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random CLIP saved with save_pretrained (loaded through from_pretrained)."""
+    return build_tiny_clip(tmp_path_factory.mktemp("models") / "tiny-clip")
+
+
+@pytest.fixture(scope="session")
+def clip_embedder(tiny_clip_dir: Path) -> Iterator[ClipEmbedder]:
+    """The product's CLIP embedder on the tiny model."""
+    embedder = ClipEmbedder(ClipEmbedderConfig(model=str(tiny_clip_dir), batch_size=8))
+    yield embedder
+    embedder.close()
+
+
+@pytest.fixture
+def edge_store(tmp_path: Path) -> Iterator[QdrantEdgeStore]:
+    """An empty Qdrant Edge store in a temporary directory."""
+    store = QdrantEdgeStore(QdrantEdgeStoreConfig(path=tmp_path / "edge"))
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def image_folder(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A folder of 12 captioned sample images; returns it and file name -> caption."""
+    folder = tmp_path / "images"
+    return folder, write_images(folder, 12)

@@ -1,0 +1,62 @@
+"""Test doubles at the seams: a cheap deterministic embedder with failure injection.
+
+The hash embedder is a test tool, never a product default: vectors are derived from a hash of
+the input, so identical inputs give identical vectors and different inputs are unrelated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from PIL import Image
+
+from connectors.embedders.base import Vectors
+from schemas.embedding import EmbedderInfo, EmbedderLimits, InputKind
+
+
+def hash_vector(data: bytes, dimension: int) -> np.ndarray:
+    """A unit vector determined by ``data``."""
+    seed = int.from_bytes(hashlib.sha256(data).digest()[:8], "little")
+    vector = np.random.default_rng(seed).standard_normal(dimension).astype(np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+class HashEmbedder:
+    """Embeds texts and images by hashing them; optionally fails on chosen calls or inputs."""
+
+    def __init__(
+        self,
+        dimension: int = 16,
+        *,
+        max_batch: int = 8,
+        fail: Callable[[str, Sequence[object]], None] | None = None,
+    ) -> None:
+        self._info = EmbedderInfo(
+            provider="hash",
+            model="sha256",
+            dimension=dimension,
+            limits=EmbedderLimits(max_batch=max_batch),
+        )
+        self.fail = fail
+        self.calls: list[tuple[str, int]] = []
+
+    @property
+    def info(self) -> EmbedderInfo:
+        return self._info
+
+    def embed_texts(self, texts: Sequence[str], *, kind: InputKind = InputKind.DOCUMENT) -> Vectors:
+        self.calls.append(("texts", len(texts)))
+        if self.fail:
+            self.fail("texts", texts)
+        return np.stack([hash_vector(t.encode(), self._info.dimension) for t in texts])
+
+    def embed_images(self, images: Sequence[Image.Image]) -> Vectors:
+        self.calls.append(("images", len(images)))
+        if self.fail:
+            self.fail("images", images)
+        return np.stack([hash_vector(i.tobytes(), self._info.dimension) for i in images])
+
+    def close(self) -> None:
+        pass
