@@ -1,0 +1,105 @@
+"""``mmingest doctor``: check configuration, store, model and source before a long run."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from connectors.embedders import build_embedder
+from connectors.sources import open_source
+from connectors.stores import build_store
+from schemas.errors import MmingestError
+from schemas.settings import CONFIG_FILE_VARIABLE, DEFAULT_CONFIG_FILE, Settings
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of one check."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+def _guarded(name: str, run: Callable[[], str]) -> Check:
+    try:
+        return Check(name, True, run())
+    except MmingestError as error:
+        return Check(name, False, error.message)
+    except Exception as error:  # doctor reports, it does not crash
+        return Check(name, False, f"{type(error).__name__}: {error}")
+
+
+def check_config(settings: Settings) -> Check:
+    """Where configuration came from."""
+    config_file = Path(os.environ.get(CONFIG_FILE_VARIABLE, DEFAULT_CONFIG_FILE))
+    sources = [f"{config_file} " + ("(found)" if config_file.is_file() else "(absent)")]
+    if Path(".env").is_file():
+        sources.append(".env (found)")
+    variables = sorted(name for name in os.environ if name.startswith("MMINGEST_"))
+    sources.append(
+        f"{len(variables)} MMINGEST_* variables"
+        + (f": {', '.join(variables)}" if variables else "")
+    )
+    return Check("configuration", True, "; ".join(sources))
+
+
+def check_store(settings: Settings) -> Check:
+    """The store opens, and what collections it holds."""
+
+    def run() -> str:
+        store = build_store(settings.store)
+        try:
+            names = store.list_collections()
+            parts = []
+            for name in names:
+                spec = store.collection_spec(name)
+                embedder = f", {spec.embedder}" if spec else ""
+                parts.append(f"{name} ({store.count(name):,} points{embedder})")
+            listing = "; ".join(parts) if parts else "no collections yet"
+            return f"{settings.store.kind} opened: {listing}"
+        finally:
+            store.close()
+
+    return _guarded("store", run)
+
+
+def check_embedder(settings: Settings) -> Check:
+    """The model loads, and its vector space."""
+
+    def run() -> str:
+        embedder = build_embedder(settings.embedder)
+        try:
+            info = embedder.info
+            return f"{info.provider}:{info.model} loaded, {info.dimension}-d {info.distance}"
+        finally:
+            embedder.close()
+
+    return _guarded("embedder", run)
+
+
+def check_source(uri: str) -> Check:
+    """The source can be listed."""
+
+    def run() -> str:
+        source = open_source(uri)
+        try:
+            source.precheck()
+            first = next(iter(source.list()), None)
+            return f"{source.uri} is listable" + ("" if first else " (but empty)")
+        finally:
+            source.close()
+
+    return _guarded("source", run)
+
+
+def run_checks(settings: Settings, *, source: str | None, model: bool) -> list[Check]:
+    """Every applicable check, in order."""
+    checks = [check_config(settings), check_store(settings)]
+    if model:
+        checks.append(check_embedder(settings))
+    if source:
+        checks.append(check_source(source))
+    return checks

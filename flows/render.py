@@ -1,0 +1,127 @@
+"""Terminal output of the CLI: progress, run summaries, search hits, doctor checks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from schemas.query import Hit
+from schemas.summary import RunSummary
+
+_FAILURES_SHOWN = 20
+
+
+class IngestProgress:
+    """A live line with the running counts of an ingestion."""
+
+    def __init__(self, progress: Progress, task: TaskID) -> None:
+        self._progress = progress
+        self._task = task
+
+    def __call__(self, summary: RunSummary) -> None:
+        self._progress.update(
+            self._task,
+            description=(
+                f"seen {summary.seen:,} · written {summary.written:,} · skipped "
+                f"{summary.skipped:,} · failed {summary.failed:,} · "
+                f"{summary.objects_per_s:,.1f} obj/s"
+            ),
+        )
+
+
+@contextmanager
+def ingest_progress(console: Console, *, enabled: bool) -> Iterator[IngestProgress | None]:
+    """A progress display on ``console`` (None when disabled)."""
+    if not enabled:
+        yield None
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        yield IngestProgress(progress, progress.add_task("listing…", total=None))
+
+
+def summary_table(summary: RunSummary) -> Table:
+    """The closing summary of a run."""
+    table = Table(title=f"ingest into {summary.collection!r}", show_header=False, box=None)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_row("seen", f"{summary.seen:,}")
+    table.add_row("written", f"{summary.written:,}")
+    table.add_row(
+        "skipped",
+        f"{summary.skipped:,} ({summary.unchanged:,} unchanged, {summary.ignored:,} not images)",
+    )
+    table.add_row("failed", f"{summary.failed:,}")
+    table.add_row("time", f"{summary.elapsed_s:,.1f} s")
+    table.add_row("rate", f"{summary.objects_per_s:,.1f} objects/s")
+    return table
+
+
+def print_summary(console: Console, summary: RunSummary, *, dead_letters: str | None) -> None:
+    """Print the summary, then each failure with its reason."""
+    console.print(summary_table(summary))
+    if not summary.failures:
+        return
+    failures = Table(title="failed objects", show_lines=False)
+    for column in ("object", "stage", "reason", "message"):
+        failures.add_column(column, overflow="fold")
+    for failure in summary.failures[:_FAILURES_SHOWN]:
+        failures.add_row(
+            escape(failure.uri), failure.stage, failure.reason, escape(failure.message)
+        )
+    console.print(failures)
+    hidden = len(summary.failures) - _FAILURES_SHOWN
+    if hidden > 0:
+        console.print(f"… and {hidden:,} more.")
+    if dead_letters:
+        console.print(f"Every failure is recorded in {escape(dead_letters)}")
+
+
+def summary_json(summary: RunSummary) -> dict[str, Any]:
+    """The summary as plain data for ``--json``."""
+    data = summary.model_dump(mode="json")
+    data.update(skipped=summary.skipped, objects_per_s=round(summary.objects_per_s, 3))
+    return data
+
+
+def hits_table(hits: Sequence[Hit]) -> Table:
+    """Search results, best first."""
+    table = Table(show_lines=False)
+    table.add_column("#", justify="right")
+    table.add_column("score", justify="right")
+    table.add_column("kind")
+    table.add_column("source", overflow="fold")
+    table.add_column("caption", overflow="fold")
+    for rank, hit in enumerate(hits, start=1):
+        source = hit.source_uri or ""
+        if hit.page is not None:
+            source += f" (page {hit.page})"
+        table.add_row(
+            str(rank), f"{hit.score:.4f}", hit.kind or "", escape(source), escape(hit.caption or "")
+        )
+    return table
+
+
+def hits_json(hits: Sequence[Hit]) -> str:
+    """Search results as JSON for scripts."""
+    rows = [
+        {
+            "rank": rank,
+            "id": hit.id,
+            "score": hit.score,
+            "kind": hit.kind,
+            "source_uri": hit.source_uri,
+            "page": hit.page,
+            "caption": hit.caption,
+            "payload": hit.payload,
+        }
+        for rank, hit in enumerate(hits, start=1)
+    ]
+    return json.dumps(rows, indent=2, ensure_ascii=False)

@@ -1,0 +1,41 @@
+"""Build the configured store, embedder and dead-letter sink from Settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from connectors.embedders import Embedder, build_embedder
+from connectors.stores import VectorStore, build_store
+from pipelines.deadletters import JsonlDeadLetters
+from schemas.settings import Settings
+
+
+@dataclass
+class Runtime:
+    """The backends one command works with."""
+
+    settings: Settings
+    store: VectorStore
+    embedder: Embedder | None
+
+    @property
+    def dead_letters(self) -> JsonlDeadLetters:
+        """Where failed objects of the configured collection are recorded."""
+        return JsonlDeadLetters(self.settings.state_dir / "dead-letters", self.settings.collection)
+
+
+@contextmanager
+def open_runtime(settings: Settings, *, with_embedder: bool = True) -> Iterator[Runtime]:
+    """Open the store (and load the embedder), closing both afterwards."""
+    embedder = build_embedder(settings.embedder) if with_embedder else None
+    try:
+        store = build_store(settings.store)
+        try:
+            yield Runtime(settings=settings, store=store, embedder=embedder)
+        finally:
+            store.close()
+    finally:
+        if embedder is not None:
+            embedder.close()
