@@ -71,9 +71,9 @@ def make_products(client: weaviate.WeaviateClient, name: str = "Product", **kw: 
     )
 
 
-def product_objects() -> list[wvc.data.DataObject]:
+def product_objects() -> list[Any]:
     """Four products; ``d`` lacks ``price`` so is-null filters have something to find."""
-    extra = {
+    extra: dict[str, dict[str, Any]] = {
         "a": {"price": 59.5, "stock": 3, "active": True, "tags": ["shoes", "sport"]},
         "b": {"price": 89.0, "stock": 0, "active": False, "tags": ["jacket"]},
         "c": {"price": 19.99, "stock": 12, "active": True, "tags": ["garden", "tools"]},
@@ -206,7 +206,15 @@ def test_all_property_types_round_trip(weaviate_client: weaviate.WeaviateClient)
     )
     when = datetime.datetime(2024, 5, 6, 7, 8, 9, tzinfo=datetime.UTC)
     ref = uuid.uuid4()
-    values = {"t": "x", "ts": ["y", "z"], "i": 4, "n": 2.5, "b": True, "d": when, "u": ref}
+    values: dict[str, Any] = {
+        "t": "x",
+        "ts": ["y", "z"],
+        "i": 4,
+        "n": 2.5,
+        "b": True,
+        "d": when,
+        "u": ref,
+    }
     collection.data.insert_many([wvc.data.DataObject(properties={**values, "blob": "aGk="})])
     obj = collection.query.fetch_objects(return_properties=[*values, "blob"]).objects[0]
     assert obj.properties == {**values, "blob": "aGk="}
@@ -223,7 +231,7 @@ def test_fetch_and_iterate_all(weaviate_client: weaviate.WeaviateClient) -> None
     assert len(collection.query.fetch_objects().objects) == 10
     page = collection.query.fetch_objects(limit=20, offset=140)
     assert len(page.objects) == 10
-    seen = [o.properties["k"] for o in collection.iterator()]
+    seen = [int(str(o.properties["k"])) for o in collection.iterator()]
     assert sorted(seen) == list(range(150))
     assert collection.aggregate.over_all(total_count=True).total_count == 150
 
@@ -331,10 +339,12 @@ def test_bm25_matches_weaviate_formula(fruit: Collection) -> None:
 
 
 def test_hybrid_fusions_follow_documented_formulas(fruit: Collection) -> None:
-    query = {"query": "apple", "vector": [1.0, 0.0], "target_vector": "image", "alpha": 0.6}
+    query: dict[str, Any] = {"vector": [1.0, 0.0], "target_vector": "image", "alpha": 0.6}
     meta = MetadataQuery(score=True)
     # keyword ranks: B, C; vector (1 - cosine distance): A=1, C=1/sqrt2, B=0
-    ranked = fruit.query.hybrid(**query, fusion_type=HybridFusion.RANKED, return_metadata=meta)
+    ranked = fruit.query.hybrid(
+        "apple", **query, fusion_type=HybridFusion.RANKED, return_metadata=meta
+    )
     scores = {o.properties["body"]: o.metadata.score for o in ranked.objects}
     assert [o.properties["body"] for o in ranked.objects] == ["apple cake", "apple apple", "pear"]
     assert scores["apple cake"] == pytest.approx(0.4 / 61 + 0.6 / 61, rel=1e-5)
@@ -342,7 +352,7 @@ def test_hybrid_fusions_follow_documented_formulas(fruit: Collection) -> None:
     assert scores["pear"] == pytest.approx(0.6 / 60, rel=1e-5)
 
     relative = fruit.query.hybrid(
-        **query, fusion_type=HybridFusion.RELATIVE_SCORE, return_metadata=meta
+        "apple", **query, fusion_type=HybridFusion.RELATIVE_SCORE, return_metadata=meta
     )
     scores = {o.properties["body"]: o.metadata.score for o in relative.objects}
     assert [o.properties["body"] for o in relative.objects] == ["pear", "apple cake", "apple apple"]
@@ -465,7 +475,8 @@ def test_alias_blue_green_swap(weaviate_client: weaviate.WeaviateClient) -> None
     live.data.insert_many(product_objects()[2:3])
     assert green.aggregate.over_all(total_count=True).total_count == 3
     assert blue.aggregate.over_all(total_count=True).total_count == 4
-    assert weaviate_client.alias.get(alias_name="Products").collection == "ProductsGreen"
+    alias = weaviate_client.alias.get(alias_name="Products")
+    assert alias is not None and alias.collection == "ProductsGreen"
     assert set(weaviate_client.alias.list_all(collection="ProductsGreen")) == {"Products"}
     with pytest.raises(UnexpectedStatusCodeError, match="already exists"):
         weaviate_client.alias.create(alias_name="Products", target_collection="ProductsBlue")
@@ -535,9 +546,10 @@ def test_server_side_vectorizer_schema_is_recorded_verbatim(
     assert sent["vectorConfig"]["image"]["vectorizer"] == {
         "multi2vec-clip": {"imageFields": ["image"], "textFields": ["caption"]}
     }
-    config = collection.config.get()
-    assert config.vector_config["image"].vectorizer.vectorizer == "multi2vec-clip"
-    assert config.vector_config["image"].vectorizer.model == {
+    vector_config = collection.config.get().vector_config
+    assert vector_config is not None
+    assert vector_config["image"].vectorizer.vectorizer == "multi2vec-clip"
+    assert vector_config["image"].vectorizer.model == {
         "imageFields": ["image"],
         "textFields": ["caption"],
     }

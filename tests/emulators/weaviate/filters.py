@@ -155,10 +155,11 @@ def _text_predicate(
 
     if operator in (F.OPERATOR_CONTAINS_ANY, F.OPERATOR_CONTAINS_ALL, F.OPERATOR_CONTAINS_NONE):
         groups = [terms_of(v, False) for v in values]
-        combine = {F.OPERATOR_CONTAINS_ANY: any, F.OPERATOR_CONTAINS_ALL: all}.get(operator)
-        if combine is None:
-            return lambda o: not any(set(g) <= doc_terms(o) for g in groups)
-        return lambda o: combine(set(g) <= doc_terms(o) for g in groups)
+        if operator == F.OPERATOR_CONTAINS_ANY:
+            return lambda o: any(set(g) <= doc_terms(o) for g in groups)
+        if operator == F.OPERATOR_CONTAINS_ALL:
+            return lambda o: all(set(g) <= doc_terms(o) for g in groups)
+        return lambda o: not any(set(g) <= doc_terms(o) for g in groups)
     terms = terms_of(values[0], operator == F.OPERATOR_LIKE)
     if operator == F.OPERATOR_EQUAL:
         return lambda o: set(terms) <= doc_terms(o)
@@ -259,12 +260,12 @@ def compile_filter(collection: Collection, f: base_pb2.Filters) -> Predicate:
         return _text_predicate(collection, name, prop["tokenization"], f.operator, values)
     if base == "geoCoordinates":
         return _geo(f, name)
-    conv: Callable[[Any], Any] = {
-        "date": lambda v: parse_date(v),
+    converters: dict[str, Callable[[Any], Any]] = {
+        "date": parse_date,
         "uuid": lambda v: str(uuid_lib.UUID(str(v))),
         "int": float,
         "number": float,
         "boolean": bool,
         "blob": str,
-    }[base]
-    return _compare(f.operator, base, values, conv, _values_of(name))
+    }
+    return _compare(f.operator, base, values, converters[base], _values_of(name))

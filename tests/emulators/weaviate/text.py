@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from .errors import Invalid
 
@@ -49,6 +50,7 @@ EN_STOPWORDS = frozenset(
     ]
 )
 
+K = TypeVar("K", bound=Hashable)
 TOKENIZATIONS = ("word", "lowercase", "whitespace", "field", "trigram")
 
 
@@ -136,10 +138,10 @@ def idf(n: float, total: float) -> float:
 
 
 def bm25(
-    docs: Mapping[Hashable, Mapping[str, object]],
-    allowed: Iterable[Hashable],
+    docs: Mapping[K, Mapping[str, Any]],
+    allowed: Iterable[K],
     params: Bm25Params,
-) -> dict[Hashable, tuple[float, str]]:
+) -> dict[K, tuple[float, str]]:
     """Score ``allowed`` docs; statistics (N, df, mean lengths) come from all ``docs``.
 
     Each property is scored separately and the per-property scores are summed, as in
@@ -149,7 +151,7 @@ def bm25(
     contain the term. Returns {doc: (score, explanation)} for docs scoring above zero.
     """
     total = float(len(docs))
-    tokens: dict[str, dict[Hashable, list[str]]] = {}
+    tokens: dict[str, dict[K, list[str]]] = {}
     for prop in params.props:
         per_doc = {}
         for key, values in docs.items():
@@ -164,21 +166,21 @@ def bm25(
     query_terms: dict[str, list[tuple[str, int]]] = {}
     for prop in params.props:
         if prop.tokenization not in query_terms:
-            terms = tokenize(prop.tokenization, params.query)
+            raw_terms = tokenize(prop.tokenization, params.query)
             if prop.tokenization == "word":
-                terms = [t for t in terms if t not in params.stopwords]
-            query_terms[prop.tokenization] = unique_with_counts(terms)
+                raw_terms = [t for t in raw_terms if t not in params.stopwords]
+            query_terms[prop.tokenization] = unique_with_counts(raw_terms)
 
     idfs: dict[tuple[str, str], float] = {}
-    for tok, terms in query_terms.items():
+    for tok, counted in query_terms.items():
         group = [p for p in params.props if p.tokenization == tok]
-        for term, dup in terms:
+        for term, dup in counted:
             dfs = [sum(1 for t in tokens[p.name].values() if term in t) for p in group]
             nonzero = [d for d in dfs if d > 0]
             if nonzero:
                 idfs[(tok, term)] = idf(sum(nonzero) // len(nonzero), total) * dup
 
-    out: dict[Hashable, tuple[float, str]] = {}
+    out: dict[K, tuple[float, str]] = {}
     for key in allowed:
         score, notes = 0.0, []
         for prop in params.props:
@@ -186,9 +188,9 @@ def bm25(
             if not doc_tokens:
                 continue
             counts = Counter(doc_tokens)
-            terms = query_terms[prop.tokenization]
-            matched = [(t, d) for t, d in terms if counts.get(t)]
-            if params.operator_and and len(matched) < len(terms):
+            wanted = query_terms[prop.tokenization]
+            matched = [(t, d) for t, d in wanted if counts.get(t)]
+            if params.operator_and and len(matched) < len(wanted):
                 continue
             if len(matched) < params.minimum_match:
                 continue
