@@ -305,7 +305,7 @@ def test_bm25_ranks_keyword_doc_first(products: Collection) -> None:
 
 @pytest.fixture
 def fruit(weaviate_client: weaviate.WeaviateClient) -> Collection:
-    """Hand-computable data: B has "apple" twice, C once, A never; vectors in 2-D."""
+    """Hand-computable data: B has "apple" twice, C once, A never; all bodies 2 tokens."""
     collection = weaviate_client.collections.create(
         "Fruit",
         properties=[Property(name="body", data_type=DataType.TEXT)],
@@ -315,7 +315,7 @@ def fruit(weaviate_client: weaviate.WeaviateClient) -> Collection:
         ],
     )
     rows = {
-        "A": ("pear", [1.0, 0.0]),
+        "A": ("the pear", [1.0, 0.0]),
         "B": ("apple apple", [0.0, 1.0]),
         "C": ("apple cake", [1.0, 1.0]),
     }
@@ -330,9 +330,10 @@ def fruit(weaviate_client: weaviate.WeaviateClient) -> Collection:
 
 def test_bm25_matches_weaviate_formula(fruit: Collection) -> None:
     result = fruit.query.bm25("the apple", return_metadata=MetadataQuery(score=True))
-    # N=3, n=2 -> idf = ln(1 + 1.5/2.5); avg length 5/3; both matches have 2 tokens
+    # "the" is an English stopword, so only "apple" counts: N=3, n=2 -> idf = ln(1 + 1.5/2.5);
+    # every body has 2 tokens, so the length normalisation is k1 * (1 - b + b * 2/2) = 1.2
     idf = math.log(1.6)
-    norm = 1.2 * (0.25 + 0.75 * 2 / (5 / 3))
+    norm = 1.2
     assert [o.properties["body"] for o in result.objects] == ["apple apple", "apple cake"]
     assert result.objects[0].metadata.score == pytest.approx(idf * 2 / (2 + norm), rel=1e-5)
     assert result.objects[1].metadata.score == pytest.approx(idf * 1 / (1 + norm), rel=1e-5)
@@ -346,17 +347,25 @@ def test_hybrid_fusions_follow_documented_formulas(fruit: Collection) -> None:
         "apple", **query, fusion_type=HybridFusion.RANKED, return_metadata=meta
     )
     scores = {o.properties["body"]: o.metadata.score for o in ranked.objects}
-    assert [o.properties["body"] for o in ranked.objects] == ["apple cake", "apple apple", "pear"]
+    assert [o.properties["body"] for o in ranked.objects] == [
+        "apple cake",
+        "apple apple",
+        "the pear",
+    ]
     assert scores["apple cake"] == pytest.approx(0.4 / 61 + 0.6 / 61, rel=1e-5)
     assert scores["apple apple"] == pytest.approx(0.4 / 60 + 0.6 / 62, rel=1e-5)
-    assert scores["pear"] == pytest.approx(0.6 / 60, rel=1e-5)
+    assert scores["the pear"] == pytest.approx(0.6 / 60, rel=1e-5)
 
     relative = fruit.query.hybrid(
         "apple", **query, fusion_type=HybridFusion.RELATIVE_SCORE, return_metadata=meta
     )
     scores = {o.properties["body"]: o.metadata.score for o in relative.objects}
-    assert [o.properties["body"] for o in relative.objects] == ["pear", "apple cake", "apple apple"]
-    assert scores["pear"] == pytest.approx(0.6, rel=1e-5)
+    assert [o.properties["body"] for o in relative.objects] == [
+        "the pear",
+        "apple cake",
+        "apple apple",
+    ]
+    assert scores["the pear"] == pytest.approx(0.6, rel=1e-5)
     assert scores["apple cake"] == pytest.approx(0.6 / math.sqrt(2), rel=1e-5)
     assert scores["apple apple"] == pytest.approx(0.4, rel=1e-5)
 

@@ -110,13 +110,14 @@ def health_handler(log_: RequestLog) -> grpc.GenericRpcHandler:
             status=health_weaviate_pb2.WeaviateHealthCheckResponse.SERVING
         )
 
+    response = health_weaviate_pb2.WeaviateHealthCheckResponse
     return grpc.method_handlers_generic_handler(
         "grpc.health.v1.Health",
         {
             "Check": grpc.unary_unary_rpc_method_handler(
                 check,
                 request_deserializer=health_weaviate_pb2.WeaviateHealthCheckRequest.FromString,
-                response_serializer=health_weaviate_pb2.WeaviateHealthCheckResponse.SerializeToString,
+                response_serializer=response.SerializeToString,
             )
         },
     )

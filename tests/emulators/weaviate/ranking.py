@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from .errors import EmulatorError, Invalid
 from .model import Collection, Shard, StoredObject
@@ -43,8 +44,9 @@ def vector_hits(
         per_target[i] = {}
         for obj in allowed:
             stored = obj.vectors.get(target)
-            if stored:
-                per_target[i][obj.uuid] = distance(metrics[target], vec, stored)  # type: ignore[arg-type]
+            if stored and not isinstance(stored[0], list):
+                flat = cast(list[float], stored)
+                per_target[i][obj.uuid] = distance(metrics[target], vec, flat)
     candidates = [o for o in allowed if all(o.uuid in d for d in per_target.values())]
     hits = []
     for obj in candidates:

@@ -131,7 +131,7 @@ def keyword_hits(
     docs = {o.uuid: o.properties for o in shard.objects.values()}
     scored = bm25(docs, [o.uuid for o in allowed], params)
     by_id = {o.uuid: o for o in allowed}
-    hits = [Hit(obj=by_id[u], score=s, explain=e) for u, (s, e) in scored.items()]  # type: ignore[index]
+    hits = [Hit(obj=by_id[u], score=s, explain=e) for u, (s, e) in scored.items()]
     hits.sort(key=lambda h: (-(h.score or 0.0), h.obj.doc_id))
     return hits
 
