@@ -513,7 +513,9 @@ def test_unknown_named_vector(products: Collection) -> None:
         products.query.near_vector([1.0, 0, 0], target_vector="thumbnail")
     with pytest.raises(WeaviateQueryError, match="has multiple vectors, but no target vectors"):
         products.query.near_vector([1.0, 0, 0])
-    with pytest.raises(WeaviateInsertManyAllFailedError, match="named vector thumbnail"):
+    with pytest.raises(
+        WeaviateInsertManyAllFailedError, match="configuration for vector thumbnail"
+    ):
         products.data.insert_many(
             [wvc.data.DataObject(properties={"title": "x"}, vector={"thumbnail": [1.0]})]
         )

@@ -35,11 +35,8 @@ def object_json(
     return out
 
 
-def _body_vectors(body: dict[str, Any]) -> dict[str, Any]:
-    vectors: dict[str, Any] = dict(body.get("vectors") or {})
-    if body.get("vector"):
-        vectors[LEGACY_VECTOR] = body["vector"]
-    return vectors
+def _body_vectors(body: dict[str, Any]) -> tuple[dict[str, Any], list[float] | None]:
+    return dict(body.get("vectors") or {}), body.get("vector") or None
 
 
 def create(registry: Registry, body: dict[str, Any]) -> Response:
@@ -51,7 +48,7 @@ def create(registry: Registry, body: dict[str, Any]) -> Response:
         uid = parse_uuid(str(body["id"])) if body.get("id") else str(uuid_lib.uuid4())
         if uid in shard.objects:
             raise Invalid(f"id '{uid}' already exists")
-        obj = store(collection, shard, uid, body.get("properties") or {}, _body_vectors(body))
+        obj = store(collection, shard, uid, body.get("properties") or {}, *_body_vectors(body))
         return 200, object_json(collection, obj, tenant, with_vector=True)
 
 
@@ -91,7 +88,7 @@ def replace(registry: Registry, class_name: str, raw_id: str, body: dict[str, An
         collection, shard, uid = _locate(registry, class_name, raw_id, body.get("tenant"))
         if uid not in shard.objects:
             raise NotFound(f"object {uid} not found")
-        obj = store(collection, shard, uid, body.get("properties") or {}, _body_vectors(body))
+        obj = store(collection, shard, uid, body.get("properties") or {}, *_body_vectors(body))
         return 200, object_json(collection, obj, body.get("tenant"), with_vector=True)
 
 
@@ -106,7 +103,7 @@ def update(registry: Registry, class_name: str, raw_id: str, body: dict[str, Any
             **current.properties,
             **validate_properties(collection, body.get("properties") or {}),
         }
-        vectors = {**current.vectors, **check_vectors(collection, _body_vectors(body))}
+        vectors = {**current.vectors, **check_vectors(collection, *_body_vectors(body))}
         shard.check_dims(vectors)
         current.properties, current.vectors, current.updated_ms = props, vectors, now_ms()
         return 204, None

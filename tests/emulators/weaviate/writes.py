@@ -32,29 +32,50 @@ def parse_uuid(value: str) -> str:
     return str(uuid_lib.UUID(raw))
 
 
-def check_vectors(collection: Collection, vectors: dict[str, Any]) -> dict[str, Any]:
-    """Reject vectors for names the collection does not define."""
+def check_vectors(
+    collection: Collection, named: dict[str, Any], single: list[float] | None = None
+) -> dict[str, Any]:
+    """Map incoming vectors onto the collection's vector spaces, as Weaviate's validator does.
+
+    A legacy (unnamed) vector goes to the only named vector if there is exactly one; the
+    named vector ``default`` feeds a legacy single-vector class; empty vectors are ignored.
+    """
+    named = dict(named)
     spaces = collection.vector_spaces
-    for name in vectors:
-        if name not in spaces:
-            if collection.named_vectors:
-                raise Invalid(
-                    f"collection {collection.name} does not have named vector {name} configured. "
-                    f"Available named vectors: {sorted(spaces)}"
-                )
+    if not collection.named_vectors:
+        if LEGACY_VECTOR in named:
+            single = named.pop(LEGACY_VECTOR)
+        if named:
             raise Invalid(
-                f"collection {collection.name} is configured without named vectors, but named "
-                f"vector {name} was given"
+                f"collection {collection.name} is configured without multiple named vectors, "
+                f"but received named vectors: [{' '.join(named)}]"
             )
-    return {k: v for k, v in vectors.items() if len(v)}
+        return {LEGACY_VECTOR: single} if single else {}
+    if single:
+        if len(spaces) != 1:
+            raise Invalid(
+                f"collection {collection.name} configuration does not have single vector index"
+            )
+        named = {next(iter(spaces)): single}
+    for name in named:
+        if name not in spaces:
+            raise Invalid(
+                f"collection {collection.name} does not have configuration for vector {name}"
+            )
+    return {k: v for k, v in named.items() if len(v)}
 
 
 def store(
-    collection: Collection, shard: Shard, uid: str, props: dict[str, Any], vectors: dict[str, Any]
+    collection: Collection,
+    shard: Shard,
+    uid: str,
+    props: dict[str, Any],
+    vectors: dict[str, Any],
+    single: list[float] | None = None,
 ) -> StoredObject:
     """Validate and upsert one object into ``shard``."""
     clean = validate_properties(collection, props)
-    vecs = check_vectors(collection, vectors)
+    vecs = check_vectors(collection, vectors, single)
     shard.check_dims(vecs)
     ts = now_ms()
     obj = StoredObject(uid, clean, vecs, created_ms=ts, updated_ms=ts, doc_id=0)
@@ -62,22 +83,15 @@ def store(
     return obj
 
 
-def _grpc_vectors(collection: Collection, obj: batch_pb2.BatchObject) -> dict[str, Any]:
-    vectors: dict[str, Any] = {}
+def _grpc_vectors(obj: batch_pb2.BatchObject) -> tuple[dict[str, Any], list[float]]:
     single = unpack_f32(obj.vector_bytes) if obj.vector_bytes else list(obj.vector)
-    if single:
-        if collection.named_vectors:
-            raise Invalid(
-                f"collection {collection.name} is configured with named vectors; an unnamed "
-                "vector was given"
-            )
-        vectors[LEGACY_VECTOR] = single
+    named: dict[str, Any] = {}
     for vec in obj.vectors:
         if vec.type == vec.VECTOR_TYPE_MULTI_FP32:
-            vectors[vec.name or LEGACY_VECTOR] = unpack_multi_f32(vec.vector_bytes)
+            named[vec.name or LEGACY_VECTOR] = unpack_multi_f32(vec.vector_bytes)
         else:
-            vectors[vec.name or LEGACY_VECTOR] = unpack_f32(vec.vector_bytes)
-    return vectors
+            named[vec.name or LEGACY_VECTOR] = unpack_f32(vec.vector_bytes)
+    return named, single
 
 
 def batch_objects(
@@ -93,7 +107,7 @@ def batch_objects(
                 shard = collection.shard(obj.tenant)
                 uid = parse_uuid(obj.uuid)
                 props = grpc_properties(obj.properties) if obj.HasField("properties") else {}
-                store(collection, shard, uid, props, _grpc_vectors(collection, obj))
+                store(collection, shard, uid, props, *_grpc_vectors(obj))
             except EmulatorError as exc:
                 errors.append(
                     batch_pb2.BatchObjectsReply.BatchError(index=index, error=exc.message)
