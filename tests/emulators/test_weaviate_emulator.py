@@ -508,6 +508,19 @@ def test_wrong_vector_dimension(products: Collection) -> None:
         products.query.near_vector([1.0, 0.0], target_vector="image")
 
 
+def test_unnamed_vector_goes_to_the_only_named_vector(
+    weaviate_client: weaviate.WeaviateClient, products: Collection
+) -> None:
+    single = weaviate_client.collections.create(
+        "Single", vector_config=Configure.Vectors.self_provided()
+    )
+    single.data.insert_many([wvc.data.DataObject(properties={}, vector=[0.0, 1.0])])
+    obj = single.query.near_vector([0.0, 1.0], include_vector=True).objects[0]
+    assert obj.vector == {"default": [0.0, 1.0]}
+    with pytest.raises(WeaviateInsertManyAllFailedError, match="does not have single vector index"):
+        products.data.insert_many([wvc.data.DataObject(properties={}, vector=[1.0, 0.0, 0.0])])
+
+
 def test_unknown_named_vector(products: Collection) -> None:
     with pytest.raises(WeaviateQueryError, match="does not have named vector thumbnail"):
         products.query.near_vector([1.0, 0, 0], target_vector="thumbnail")

@@ -10,8 +10,10 @@ Emulated (REST)
     ``/shards``), tenants (``/v1/schema/{C}/tenants`` create/update/get/delete and
     ``/tenants/{t}`` get/exists), ``/v1/objects`` (single insert, get, exists, replace,
     update, delete), ``/v1/aliases`` (create, list with ``?class=``, get, update = atomic
-    swap, delete). Aliases resolve everywhere a collection name is accepted, REST and gRPC.
-    Deleting a collection deletes its aliases.
+    swap, delete). Aliases resolve everywhere a collection name is accepted, REST and gRPC,
+    including ``GET /v1/schema/{alias}`` (Weaviate documents alias routing for object
+    operations; do not rely on schema reads through an alias). Deleting a collection deletes
+    its aliases.
 
 Emulated (gRPC, ``weaviate.v1.Weaviate``)
     ``Search``: fetch with limit/offset (default limit 10, like Weaviate), ``after`` cursor
@@ -27,7 +29,7 @@ Emulated (gRPC, ``weaviate.v1.Weaviate``)
     cosine, score, explain_score) and vectors; tenants. ``BatchObjects`` (named or legacy
     vectors, text, text[], int, int[], number, number[], boolean, boolean[], date, date[],
     uuid, uuid[], blob, geoCoordinates, phoneNumber, object; per-object errors in the
-    reply), ``BatchDelete`` (filter, dry run, verbose, tenant; at most 10000 per call),
+    reply; an unnamed vector goes to the only named vector, as in Weaviate), ``BatchDelete`` (filter, dry run, verbose, tenant; at most 10000 per call),
     ``TenantsGet``, ``Aggregate`` (total count with filters and tenant, plus simple
     int/number/text/boolean/date metrics), and ``grpc.health.v1.Health/Check``.
 
@@ -41,8 +43,9 @@ Search semantics
     property means "contains all those words"; only-stopword values are rejected).
 
 Validation (answers with Weaviate's messages so the client raises its usual exceptions)
-    Unknown collection/property/named vector, vector length differing from the first vector
-    stored under that name in the shard, missing tenant on a multi-tenant collection,
+    Unknown collection/property/named vector, an unnamed vector for a collection with
+    several named vectors, vector length differing from the first vector stored under that
+    name in the shard (per tenant, as each tenant is a shard), missing tenant on a multi-tenant collection,
     unknown or inactive tenant, tenant on a single-tenant collection, wrong property value
     types, invalid UUIDs, invalid class/property definitions, filters whose value type does
     not fit the property, is-null / timestamp / length filters without the matching
