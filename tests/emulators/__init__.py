@@ -1,0 +1,1 @@
+"""In-process emulators of external services, used by the test suite."""
