@@ -91,7 +91,7 @@ def product_objects() -> list[Any]:
 
 def cosine_distance(a: list[float], b: list[float]) -> float:
     """1 - cos(a, b), the distance Weaviate reports for cosine."""
-    dot = sum(x * y for x, y in zip(a, b))
+    dot = sum(x * y for x, y in zip(a, b, strict=False))
     return 1 - dot / (math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b)))
 
 
@@ -268,7 +268,7 @@ def test_near_vector_exact_nearest_first(
     )
     assert titles(result) == [TITLES[k] for k in expected]
     vectors = IMAGE if target == "image" else CAPTION
-    for obj, key in zip(result.objects, expected):
+    for obj, key in zip(result.objects, expected, strict=False):
         want = cosine_distance(query, vectors[key])
         assert obj.metadata.distance == pytest.approx(want, abs=1e-6)
         assert obj.metadata.certainty == pytest.approx(1 - want / 2, abs=1e-6)

@@ -29,7 +29,8 @@ Emulated (gRPC, ``weaviate.v1.Weaviate``)
     cosine, score, explain_score) and vectors; tenants. ``BatchObjects`` (named or legacy
     vectors, text, text[], int, int[], number, number[], boolean, boolean[], date, date[],
     uuid, uuid[], blob, geoCoordinates, phoneNumber, object; per-object errors in the
-    reply; an unnamed vector goes to the only named vector, as in Weaviate), ``BatchDelete`` (filter, dry run, verbose, tenant; at most 10000 per call),
+    reply; an unnamed vector goes to the only named vector, as in Weaviate),
+    ``BatchDelete`` (filter, dry run, verbose, tenant; at most 10000 per call),
     ``TenantsGet``, ``Aggregate`` (total count with filters and tenant, plus simple
     int/number/text/boolean/date metrics), and ``grpc.health.v1.Health/Check``.
 
@@ -45,7 +46,8 @@ Search semantics
 Validation (answers with Weaviate's messages so the client raises its usual exceptions)
     Unknown collection/property/named vector, an unnamed vector for a collection with
     several named vectors, vector length differing from the first vector stored under that
-    name in the shard (per tenant, as each tenant is a shard), missing tenant on a multi-tenant collection,
+    name in the shard (per tenant, as each tenant is a shard), missing tenant on a
+    multi-tenant collection,
     unknown or inactive tenant, tenant on a single-tenant collection, wrong property value
     types, invalid UUIDs, invalid class/property definitions, filters whose value type does
     not fit the property, is-null / timestamp / length filters without the matching

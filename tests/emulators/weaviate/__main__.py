@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import threading
 
@@ -27,10 +28,8 @@ def main(argv: list[str] | None = None) -> None:
             f"gRPC {emulator.host}:{emulator.grpc_port}",
             flush=True,
         )
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             done.wait()
-        except KeyboardInterrupt:
-            pass
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ def _weaviate_emulator_server() -> Iterator[WeaviateEmulator]:
 def weaviate_emulator(_weaviate_emulator_server: WeaviateEmulator) -> Iterator[WeaviateEmulator]:
     """A running emulator shared by the session and emptied before each test."""
     _weaviate_emulator_server.reset()
-    yield _weaviate_emulator_server
+    return _weaviate_emulator_server
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ def _handler(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
                 return fn(self, request, context)
             except EmulatorError as exc:
                 context.abort(exc.grpc_code, exc.message)
-            except Exception as exc:  # noqa: BLE001 - surface emulator bugs to the client
+            except Exception as exc:
                 log.error("weaviate emulator crashed in %s:\n%s", name, traceback.format_exc())
                 context.abort(grpc.StatusCode.INTERNAL, f"weaviate emulator internal error: {exc}")
 

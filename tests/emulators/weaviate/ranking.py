@@ -76,7 +76,7 @@ def _combine(
     if query.combination == "average":
         return sum(dists) / len(dists)
     if query.combination == "manual":
-        return sum(query.weights.get(t, 1.0) * d for t, d in zip(targets, dists))
+        return sum(query.weights.get(t, 1.0) * d for t, d in zip(targets, dists, strict=False))
     if query.combination == "relative":
         total = 0.0
         for i, t in enumerate(targets):
@@ -96,7 +96,7 @@ def fuse_ranked(sets: list[tuple[str, float, list[Hit], list[float]]]) -> list[H
     combined: dict[str, Hit] = {}
     secondary: dict[str, float] = {}
     for name, weight, hits, sort_values in sets:
-        for rank, (hit, sort_value) in enumerate(zip(hits, sort_values)):
+        for rank, (hit, sort_value) in enumerate(zip(hits, sort_values, strict=False)):
             contribution = weight / (rank + 60)
             prev = combined.get(hit.obj.uuid)
             note = f"\nHybrid (Result Set {name}) Document {hit.obj.uuid} contributed " + (
@@ -125,7 +125,7 @@ def fuse_relative(sets: list[tuple[str, float, list[Hit], list[float]]]) -> list
         if not hits:
             continue
         lo, hi = min(sort_values), max(sort_values)
-        for hit, value in zip(hits, sort_values):
+        for hit, value in zip(hits, sort_values, strict=False):
             score = weight if hi == lo else weight * (value - lo) / (hi - lo)
             note = (
                 f"\nHybrid (Result Set {name}) Document {hit.obj.uuid}: original score {value}, "

@@ -212,7 +212,7 @@ def make_http_server(api: RestApi, log_: RequestLog, host: str, port: int) -> Th
                 status, payload = api.dispatch(
                     self.command, parts.path, dict(parse_qsl(parts.query)), body
                 )
-            except Exception as exc:  # noqa: BLE001 - surface emulator bugs to the client
+            except Exception as exc:
                 log.error("weaviate emulator crashed on %s:\n%s", method, traceback.format_exc())
                 status, payload = 500, {"error": [{"message": f"emulator internal error: {exc}"}]}
             data = b"" if payload is None else json.dumps(payload).encode()

@@ -48,15 +48,15 @@ def distance(metric: str, a: Sequence[float], b: Sequence[float]) -> float:
         nb = math.sqrt(sum(x * x for x in b))
         if na == 0 or nb == 0:
             return 1.0
-        return _f32(1.0 - sum(x * y for x, y in zip(a, b)) / (na * nb))
+        return _f32(1.0 - sum(x * y for x, y in zip(a, b, strict=True)) / (na * nb))
     if metric == "dot":
-        return _f32(-sum(x * y for x, y in zip(a, b)))
+        return _f32(-sum(x * y for x, y in zip(a, b, strict=True)))
     if metric == "l2-squared":
-        return _f32(sum((x - y) ** 2 for x, y in zip(a, b)))
+        return _f32(sum((x - y) ** 2 for x, y in zip(a, b, strict=True)))
     if metric == "manhattan":
-        return _f32(sum(abs(x - y) for x, y in zip(a, b)))
+        return _f32(sum(abs(x - y) for x, y in zip(a, b, strict=True)))
     if metric == "hamming":
-        return float(sum(1 for x, y in zip(a, b) if x != y))
+        return float(sum(1 for x, y in zip(a, b, strict=True) if x != y))
     raise Invalid(f"unsupported distance metric '{metric}'")
 
 
