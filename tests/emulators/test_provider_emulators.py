@@ -1,8 +1,10 @@
 """Drive each provider emulator through the provider's real SDK (or its documented REST call).
 
-Cohere, Voyage and DashScope are exercised through their SDKs with the base URL pointed at the
-emulator; Vertex and Azure Vision through ``httpx`` REST calls, as their vectorize/predict
-endpoints are called there. Every limit, auth failure and fault type has a test.
+Cohere (``cohere.ClientV2``), Voyage (``voyageai.Client``), DashScope (``dashscope.Client``) and
+Vertex (``vertexai.vision_models`` over REST) are exercised through their SDKs with the base URL
+pointed at the emulator; Azure Vision's vectorize endpoints, which no SDK wraps, and the Vertex
+shapes the SDK cannot send (several instances, raw errors) through ``httpx``. Every enforced
+limit, auth failure and fault type has a test.
 """
 
 from __future__ import annotations
@@ -17,13 +19,18 @@ from typing import Any
 
 import cohere
 import dashscope
+import google.api_core.exceptions
+import google.oauth2.credentials
 import httpx
 import numpy as np
 import pytest
+import vertexai
 import voyageai
 import voyageai.error
 from cohere.core.api_error import ApiError
 from PIL import Image
+from vertexai.vision_models import Image as VertexImage
+from vertexai.vision_models import MultiModalEmbeddingModel, Video, VideoSegmentConfig
 
 from tests.emulators.providers import (
     AzureVisionEmulator,
@@ -38,6 +45,8 @@ pytestmark = pytest.mark.timeout(60)
 
 KEY = "test-key"
 MB = 1024 * 1024
+# vertexai.vision_models warns it is deprecated, yet it is the SDK for multimodalembedding@001.
+VERTEX_SDK_DEPRECATION = pytest.mark.filterwarnings("ignore:This feature is deprecated")
 
 
 def image_bytes(
@@ -372,12 +381,13 @@ def test_cohere_auth_failures(cohere_emu: CohereEmulator) -> None:
 
 def test_cohere_sdk_retries_429_after_retry_after(cohere_emu: CohereEmulator) -> None:
     client = cohere.ClientV2(api_key=KEY, base_url=cohere_emu.base_url)  # SDK default: 2 retries
-    cohere_emu.fail_next(1, status=429, retry_after=1)
+    # 2 s, not 1 s: the SDK's own first backoff is 1 s, so only Retry-After explains the wait.
+    cohere_emu.fail_next(1, status=429, retry_after=2)
     response = client.embed(**_embed_args())
     assert len(response.embeddings.float_) == 1
     first, second = cohere_emu.requests
     assert (first.status, first.fault, second.status) == (429, "fail", 200)
-    assert second.received_at - first.received_at >= 0.95
+    assert second.received_at - first.received_at >= 1.95
     assert cohere_emu.counters.rate_limited == 1
 
 
@@ -711,6 +721,57 @@ def test_vertex_video_segments(vertex_emu: VertexEmulator) -> None:
         len(s["embedding"]) == 1408 for s in segments
     )  # dimension applies to text/image only
     assert segments[0]["embedding"] != segments[1]["embedding"]
+
+
+@pytest.fixture
+def vertex_model(vertex_emu: VertexEmulator) -> Any:
+    """The real vertexai SDK model, over REST, pointed at the emulator."""
+    vertexai.init(
+        project="test-project",
+        location="us-central1",
+        api_endpoint=vertex_emu.url,
+        api_transport="rest",
+        credentials=google.oauth2.credentials.Credentials("ya29.test-token"),
+    )
+    return MultiModalEmbeddingModel.from_pretrained("multimodalembedding@001")
+
+
+@VERTEX_SDK_DEPRECATION
+def test_vertex_sdk_text_image_and_video(vertex_emu: VertexEmulator, vertex_model: Any) -> None:
+    image = image_bytes()
+    response = vertex_model.get_embeddings(
+        image=VertexImage(image), contextual_text="a red shoe", dimension=256
+    )
+    assert len(response.image_embedding) == len(response.text_embedding) == 256
+    vertex_emu.register_asset("gs://bucket/clip.mp4", b"fake mp4")
+    video = vertex_model.get_embeddings(
+        video=Video(gcs_uri="gs://bucket/clip.mp4"),
+        video_segment_config=VideoSegmentConfig(
+            start_offset_sec=0, end_offset_sec=32, interval_sec=16
+        ),
+    )
+    assert [(v.start_offset_sec, v.end_offset_sec) for v in video.video_embeddings] == [
+        (0, 16),
+        (16, 32),
+    ]
+    predict = vertex_emu.requests[1]
+    assert predict.path == vertex_emu.predict_path()
+    assert predict.body["instances"][0]["image"] == {"bytesBase64Encoded": b64(image)}
+    assert predict.body["parameters"] == {"dimension": 256}  # sent as 256.0, a protobuf double
+    assert vertex_emu.internal_errors == []
+
+
+@VERTEX_SDK_DEPRECATION
+def test_vertex_sdk_errors_are_not_retried(vertex_emu: VertexEmulator, vertex_model: Any) -> None:
+    with pytest.raises(google.api_core.exceptions.BadRequest, match="smaller than 1024 characters"):
+        vertex_model.get_embeddings(contextual_text="x" * 1024)
+    vertex_emu.fail_next(1, status=429, retry_after=1)
+    with pytest.raises(google.api_core.exceptions.TooManyRequests, match="Quota exceeded"):
+        vertex_model.get_embeddings(contextual_text="x")
+    vertex_emu.fail_next(1, status=503)
+    with pytest.raises(google.api_core.exceptions.ServiceUnavailable):
+        vertex_model.get_embeddings(contextual_text="x")
+    assert [r.status for r in vertex_emu.requests[1:]] == [400, 429, 503]
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,10 @@ response shapes, enforcing its documented limits, and able to inject faults::
 from __future__ import annotations
 
 from .azure_vision import AzureVisionEmulator
-from .base import Counters, ProviderEmulator, ProviderError, RecordedRequest, Reply
+from .base import ProviderEmulator
 from .cohere import CohereEmulator
 from .dashscope import DashScopeEmulator
+from .records import Counters, ProviderError, RecordedRequest, Reply
 from .vertex import VertexEmulator
 from .voyage import VoyageEmulator
 

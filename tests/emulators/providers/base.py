@@ -18,15 +18,6 @@ from .faults import Fault, FaultKind, FaultQueue, SlidingWindowLimiter, retry_af
 from .records import Counters, IncomingRequest, ProviderError, RecordedRequest, Reply
 from .server import EmulatorRequestHandler, LoopbackServer
 
-__all__ = [
-    "Counters",
-    "IncomingRequest",
-    "ProviderEmulator",
-    "ProviderError",
-    "RecordedRequest",
-    "Reply",
-]
-
 # Header values never kept in the request log, whichever provider receives them.
 SECRET_HEADERS = frozenset(
     {"authorization", "ocp-apim-subscription-key", "x-dashscope-apikey", "x-api-key", "api-key"}
@@ -66,6 +57,8 @@ class ProviderEmulator:
         self._counters = Counters()
         self._assets: dict[str, bytes] = {}
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        #: Unexpected exceptions raised by handlers (each was answered with a 500).
+        self.internal_errors: list[Exception] = []
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -78,7 +71,7 @@ class ProviderEmulator:
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": 0.01},
             name=f"{self.provider}-emulator",
             daemon=True,
         )
@@ -136,6 +129,7 @@ class ProviderEmulator:
             self._counters = Counters()
             self._limiter = None
         self._faults.clear()
+        self.internal_errors.clear()
 
     def register_asset(self, url: str, data: bytes) -> None:
         """Make ``url`` (https://..., gs://...) fetchable by the emulated service."""
@@ -264,7 +258,14 @@ class ProviderEmulator:
         request = replace(request, params=params)
         if request.json_error is not None:
             raise self.error(400, f"invalid JSON body: {request.json_error}")
-        return handler(request)
+        try:
+            return handler(request)
+        except ProviderError:
+            raise
+        except Exception as exc:
+            # An emulator bug must surface as a visible 500, not as a dropped connection.
+            self.internal_errors.append(exc)
+            raise self.error(500, f"emulator internal error: {exc!r}") from exc
 
     def _match(self, method: str, path: str) -> tuple[Handler, dict[str, str]]:
         allowed = False

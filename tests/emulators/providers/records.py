@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 
 class ProviderError(Exception):
@@ -86,4 +86,4 @@ def parse_request(method: str, target: str, headers: dict[str, str], raw: bytes)
             parsed = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             error = str(exc)
-    return IncomingRequest(method, parts.path, query, headers, raw, parsed, error, {})
+    return IncomingRequest(method, unquote(parts.path), query, headers, raw, parsed, error, {})

@@ -7,7 +7,10 @@ videoSegmentConfig}; ``parameters.dimension`` 128/256/512/1408 (text and image o
 be smaller than 1024 characters (the service's own error text), images at most 20 MB, video
 intervals of at least 4 s, and one instance per request (the SDK always sends exactly one; the
 service's refusal reads "N instance(s) is allowed per prediction. Actual: M"). Errors use Google's
-``{"error": {"code", "message", "status"}}``; auth is an OAuth Bearer access token.
+``{"error": {"code", "message", "status"}}``; auth is an OAuth Bearer access token. The
+publisher-model lookup that ``vertexai``'s ``MultiModalEmbeddingModel.from_pretrained`` makes
+is served too, so the real SDK works after
+``vertexai.init(api_endpoint=emu.url, api_transport="rest")``.
 """
 
 from __future__ import annotations
@@ -47,6 +50,19 @@ _PATH = (
     r"/publishers/google/models/(?P<model>[^/:]+):predict"
 )
 
+# The vertexai SDK's from_pretrained() looks the model up here before predicting.
+_PUBLISHER_MODEL = r"/(?P<version>v1|v1beta1)/publishers/google/models/(?P<model>[^/:]+)"
+_INSTANCE_SCHEMA = (
+    "gs://google-cloud-aiplatform/schema/predict/instance/vision_embedding_model_1.0.0.yaml"
+)
+
+
+def _integral(value: Any) -> Any:
+    """JSON numbers as ints when whole: the SDK sends protobuf Values, so 256 arrives as 256.0."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
 
 class VertexEmulator(ProviderEmulator):
     """Emulates the Vertex predict endpoint for the multimodal embedding model.
@@ -70,6 +86,7 @@ class VertexEmulator(ProviderEmulator):
         self.max_instances = max_instances
         self.video_duration_sec = video_duration_sec
         self.route("POST", _PATH, self._predict)
+        self.route("GET", _PUBLISHER_MODEL, self._publisher_model)
 
     def predict_path(self, project: str = "test-project", location: str = "us-central1") -> str:
         """Path of the predict call for ``multimodalembedding@001``."""
@@ -112,6 +129,22 @@ class VertexEmulator(ProviderEmulator):
     def _bad(self, message: str) -> ProviderError:
         return self.error(400, message)
 
+    def _publisher_model(self, request: IncomingRequest) -> Reply:
+        model = request.params["model"]
+        if model not in MODELS:
+            raise self.error(404, f"Publisher Model `publishers/google/models/{model}` not found.")
+        name = "multimodalembedding@001"
+        body = {
+            "name": f"publishers/google/models/{name}",
+            "versionId": "001",
+            "publisherModelTemplate": (
+                f"projects/{{user-project}}/locations/{{location}}/publishers/google/models/{name}"
+            ),
+            "predictSchemata": {"instanceSchemaUri": _INSTANCE_SCHEMA},
+            "launchStage": "GA",
+        }
+        return Reply(body)
+
     def _predict(self, request: IncomingRequest) -> Reply:
         model = request.params["model"]
         if model not in MODELS:
@@ -134,7 +167,7 @@ class VertexEmulator(ProviderEmulator):
         parameters = body.get("parameters") or {}
         if not isinstance(parameters, dict):
             raise self._bad("parameters must be an object.")
-        dim = parameters.get("dimension", FULL_DIM)
+        dim = _integral(parameters.get("dimension", FULL_DIM))
         if dim not in DIMENSIONS or isinstance(dim, bool):
             raise self._bad(
                 f"Invalid dimension {dim!r}. Supported dimensions: 128, 256, 512, 1408."
@@ -222,9 +255,9 @@ class VertexEmulator(ProviderEmulator):
         config = video.get("videoSegmentConfig") or {}
         if not isinstance(config, dict):
             raise self._bad(f"{field}.videoSegmentConfig must be an object.")
-        start = config.get("startOffsetSec", DEFAULT_SEGMENT[0])
-        end = config.get("endOffsetSec", DEFAULT_SEGMENT[1])
-        interval = config.get("intervalSec", DEFAULT_SEGMENT[2])
+        start = _integral(config.get("startOffsetSec", DEFAULT_SEGMENT[0]))
+        end = _integral(config.get("endOffsetSec", DEFAULT_SEGMENT[1]))
+        interval = _integral(config.get("intervalSec", DEFAULT_SEGMENT[2]))
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end, interval)):
             raise self._bad(f"{field}.videoSegmentConfig offsets and interval must be integers.")
         if interval < MIN_INTERVAL_SEC:
