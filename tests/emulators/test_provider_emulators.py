@@ -322,6 +322,16 @@ def _embed_args(**overrides: Any) -> dict[str, Any]:
         ),
         ({"output_dimension": 300}, "output_dimension must be one of 256, 512, 1024, 1536"),
         ({"input_type": "query"}, "input_type must be one of search_document"),
+        ({"input_type": None}, "valid input_type must be provided with the provided model"),
+        ({"images": [data_uri(image_bytes())]}, "exactly one of texts, images or inputs"),
+        (
+            {
+                "model": "embed-english-v3.0",
+                "texts": None,
+                "images": [data_uri(padded(image_bytes(), 5 * MB + 1))],
+            },
+            "image size must be at most 5MB",
+        ),
         ({"embedding_types": ["float16"]}, "embedding_types must contain only"),
         (
             {"texts": None, "images": [data_uri(image_bytes(fmt="BMP"), "image/bmp")]},
@@ -565,6 +575,14 @@ def _text(text: str) -> dict[str, Any]:
             "input_type must be null",
         ),
         (
+            {"inputs": [_content(_text("x"))], "output_dtype": "int8"},
+            "output_dtype 'int8' is not supported",
+        ),
+        (
+            {"inputs": [_content(_text("x"))], "model": "voyage-3-large"},
+            "is not supported. Supported",
+        ),
+        (
             {"inputs": [_content(_text("x"))], "output_dimension": 512},
             "output_dimension 512 is not supported",
         ),
@@ -588,7 +606,7 @@ def test_voyage_rejects_what_the_api_rejects(
 ) -> None:
     voyage_emu.register_asset("https://assets.example/a.png", image_bytes())
     with pytest.raises(voyageai.error.InvalidRequestError, match=message) as caught:
-        vo.multimodal_embed(model="voyage-multimodal-3", **kwargs)
+        vo.multimodal_embed(**({"model": "voyage-multimodal-3"} | kwargs))
     assert caught.value.http_status == 400
     assert "detail" in caught.value.json_body
 
@@ -817,6 +835,14 @@ def test_vertex_sdk_errors_are_not_retried(vertex_emu: VertexEmulator, vertex_mo
             "unsupported image format",
         ),
         ({"instances": [{}]}, "needs at least one of text, image or video"),
+        (
+            {
+                "instances": [
+                    {"image": {"bytesBase64Encoded": b64(image_bytes()), "mimeType": "image/tiff"}}
+                ]
+            },
+            "mimeType must be one of image/png, image/jpeg",
+        ),
     ],
 )
 def test_vertex_rejects_what_the_api_rejects(
@@ -959,10 +985,19 @@ def test_azure_accepts_the_smallest_and_largest_allowed_images(
 def test_azure_api_version_and_model_version(azure_emu: AzureVisionEmulator) -> None:
     missing = _azure_image(azure_emu, image_bytes(), query={})
     assert _azure_inner(missing) == (400, "InvalidRequest", "MissingApiVersion")
+    bad_api = _azure_image(azure_emu, image_bytes(), query={"api-version": "2021-01-01"})
+    assert _azure_inner(bad_api) == (400, "InvalidRequest", "InvalidApiVersion")
     bad_model = _azure_image(
         azure_emu, image_bytes(), query={"api-version": "2024-02-01", "model-version": "1999"}
     )
     assert _azure_inner(bad_model) == (400, "InvalidRequest", "InvalidModelVersion")
+
+
+def test_azure_image_url_that_cannot_be_downloaded(azure_emu: AzureVisionEmulator) -> None:
+    response = _vectorize(
+        azure_emu, "vectorizeImage", json={"url": "https://assets.example/no.png"}
+    )
+    assert _azure_inner(response) == (400, "InvalidRequest", "InvalidImageUrl")
 
 
 def test_azure_auth_failures(azure_emu: AzureVisionEmulator) -> None:
@@ -983,6 +1018,9 @@ def test_azure_rate_limit_shape(azure_emu: AzureVisionEmulator) -> None:
         "code": "429",
         "message": "Rate limit is exceeded. Try again in 2 seconds.",
     }
+    azure_emu.fail_next(1, status=500)
+    failed = _vectorize(azure_emu, "vectorizeText", json={"text": "hello"})
+    assert (failed.status_code, failed.json()["error"]["code"]) == (500, "500")
 
 
 # -- DashScope (dashscope.Client, tongyi-embedding-vision-*) -------------------------------
@@ -1039,6 +1077,9 @@ def test_dashscope_multi_images_get_one_vector_via_rest(dashscope_emu: DashScope
     assert too_many.json()["code"] == "InvalidParameter"
     assert "at most 8 are allowed" in too_many.json()["message"]
     assert set(too_many.json()) == {"code", "message", "request_id"}
+    dashscope_emu.fail_next(1, status=500)
+    failed = _ds_rest(dashscope_emu, [{"text": "x"}])
+    assert (failed.status_code, failed.json()["code"]) == (500, "InternalError")
 
 
 def test_dashscope_dimensions_per_model(ds: dashscope.Client) -> None:
@@ -1048,6 +1089,8 @@ def test_dashscope_dimensions_per_model(ds: dashscope.Client) -> None:
     assert len(small.embeddings[0].embedding) == 64
     with pytest.raises(dashscope.v2.errors.BadRequestError, match=r"dimension must be one of"):
         _ds_embed(ds, [{"text": "x"}], dimension=768)
+    with pytest.raises(dashscope.v2.errors.BadRequestError, match=r"output_type must be 'dense'"):
+        _ds_embed(ds, [{"text": "x"}], output_type="sparse")
 
 
 @pytest.mark.parametrize(
@@ -1063,11 +1106,16 @@ def test_dashscope_dimensions_per_model(ds: dashscope.Client) -> None:
         ([{"video": "data:video/mp4;base64,AAAA"}], "must be a public URL"),
         ([{"text": "x", "image": data_uri(image_bytes())}], "exactly one of text, image, video"),
         ([{"image": "https://oss.example/missing.png"}], "download the image failed"),
+        ([{"video": "https://oss.example/big.mp4"}], "each video must be at most 10 MB"),
     ],
 )
 def test_dashscope_rejects_what_the_api_rejects(
-    ds: dashscope.Client, contents: list[dict[str, Any]], message: str
+    ds: dashscope.Client,
+    dashscope_emu: DashScopeEmulator,
+    contents: list[dict[str, Any]],
+    message: str,
 ) -> None:
+    dashscope_emu.register_asset("https://oss.example/big.mp4", b"\0" * (10 * MB + 1))
     with pytest.raises(dashscope.v2.errors.BadRequestError) as caught:
         _ds_embed(ds, contents)
     assert caught.value.code == "InvalidParameter"
