@@ -41,7 +41,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
     def handle(self) -> None:
         try:
             super().handle()
-        except (ConnectionError, TimeoutError, OSError):
+        except OSError:
             # A client that timed out or hung up is a normal part of fault tests.
             self.close_connection = True
 
