@@ -52,6 +52,8 @@ class Point(BaseModel):
     ``vectors`` holds the named dense vectors that exist for this point (an image without any
     caption has no ``caption`` vector). ``keyword_text`` feeds the store's keyword channel.
     ``payload`` is stored verbatim; see :func:`pipelines.points.build_payload` for its fields.
+    ``image_data`` (encoded image bytes) is only set for stores that compute vectors
+    server-side; it never goes into the payload.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
@@ -60,6 +62,7 @@ class Point(BaseModel):
     vectors: dict[str, VectorField]
     keyword_text: str | None = None
     payload: dict[str, Any]
+    image_data: bytes | None = None
 
     @property
     def content_hash(self) -> str:

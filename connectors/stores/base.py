@@ -22,6 +22,9 @@ class StoreCapabilities(BaseModel):
     native_fusion: frozenset[FusionMethod] = frozenset()
     aliases: bool = False
     tenants: bool = True
+    server_side_vectors: bool = False
+    """The store computes vectors itself (e.g. a Weaviate multi2vec module): points carry
+    ``image_data`` and text instead of vectors, and the pipeline skips client-side embedding."""
     max_batch: int = 256
 
 
