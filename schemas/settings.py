@@ -25,6 +25,7 @@ from schemas.config import (
     ClipEmbedderConfig,
     EmbedderConfig,
     IngestConfig,
+    MilvusStoreConfig,
     QdrantEdgeStoreConfig,
     StoreConfig,
 )
@@ -64,6 +65,9 @@ class Settings(BaseSettings):
         if isinstance(self.store, QdrantEdgeStoreConfig) and self.store.path is None:
             store = self.store.model_copy(update={"path": self.state_dir / "qdrant-edge"})
             object.__setattr__(self, "store", store)
+        elif isinstance(self.store, MilvusStoreConfig) and self.store.uri is None:
+            lite = self.store.model_copy(update={"uri": str(self.state_dir / "milvus.db")})
+            object.__setattr__(self, "store", lite)
         return self
 
     @classmethod
