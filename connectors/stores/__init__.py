@@ -15,8 +15,15 @@ def _qdrant_edge(config: Any) -> VectorStore:
     return QdrantEdgeStore(config)
 
 
+def _qdrant(config: Any) -> VectorStore:
+    from connectors.stores.qdrant import QdrantStore
+
+    return QdrantStore(config)
+
+
 STORES: dict[str, Callable[[Any], VectorStore]] = {
     "qdrant-edge": _qdrant_edge,
+    "qdrant": _qdrant,
 }
 """Store factories by config ``kind``."""
 

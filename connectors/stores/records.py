@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from schemas.collection import CollectionSpec
-from schemas.errors import CollectionNotFound, ConfigError, SchemaMismatch
+from schemas.errors import CapabilityMissing, CollectionNotFound, ConfigError, SchemaMismatch
 
 RECORD_KEY = "mmingest"
 """Key (or prefix) under which stores keep the record in their native metadata."""
@@ -109,3 +109,11 @@ def check_droppable(collection: str, aliases: Mapping[str, str], where: str) -> 
             f"collection {collection!r} in {where} is still the target of alias "
             f"{', '.join(map(repr, live))}: swap the alias to another collection first"
         )
+
+
+def no_vectorizer(store: str) -> CapabilityMissing:
+    """The error for a vectorize probe sent to a store that does not embed queries itself."""
+    return CapabilityMissing(
+        f"{store} does not vectorize queries itself (no server-side vectorizer): embed the "
+        "query text or image and pass dense probes"
+    )

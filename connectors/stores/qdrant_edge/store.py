@@ -17,7 +17,7 @@ from connectors.stores.qdrant_edge.layout import StoreDirectory
 from schemas.collection import CollectionSpec, validate_collection_name
 from schemas.config import QdrantEdgeStoreConfig
 from schemas.embedding import EmbedderInfo
-from schemas.errors import CapabilityMissing, ConfigError
+from schemas.errors import ConfigError
 from schemas.points import Point
 from schemas.query import FusionMethod, Hit, HybridQuery
 
@@ -264,10 +264,7 @@ class QdrantEdgeStore:
         channels as one batch and fuses them here with the same formulas.
         """
         if query.vectorize:
-            raise CapabilityMissing(
-                "Qdrant Edge does not vectorize queries itself: embed the query text or image "
-                "and pass dense probes"
-            )
+            raise records.no_vectorizer("Qdrant Edge")
         shard = self._shard(collection)
         spec = self._spec(collection)
         channels = convert.channel_queries(query, self._bm25 if spec.keywords else None)
