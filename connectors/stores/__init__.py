@@ -21,9 +21,16 @@ def _qdrant(config: Any) -> VectorStore:
     return QdrantStore(config)
 
 
+def _milvus(config: Any) -> VectorStore:
+    from connectors.stores.milvus import MilvusStore
+
+    return MilvusStore(config)
+
+
 STORES: dict[str, Callable[[Any], VectorStore]] = {
     "qdrant-edge": _qdrant_edge,
     "qdrant": _qdrant,
+    "milvus": _milvus,
 }
 """Store factories by config ``kind``."""
 
