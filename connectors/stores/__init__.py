@@ -27,10 +27,17 @@ def _milvus(config: Any) -> VectorStore:
     return MilvusStore(config)
 
 
+def _weaviate(config: Any) -> VectorStore:
+    from connectors.stores.weaviate import WeaviateStore
+
+    return WeaviateStore(config)
+
+
 STORES: dict[str, Callable[[Any], VectorStore]] = {
     "qdrant-edge": _qdrant_edge,
     "qdrant": _qdrant,
     "milvus": _milvus,
+    "weaviate": _weaviate,
 }
 """Store factories by config ``kind``."""
 
