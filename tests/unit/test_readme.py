@@ -6,7 +6,14 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from schemas.config import ClipEmbedderConfig, IngestConfig, QdrantEdgeStoreConfig
+from schemas.config import (
+    ClipEmbedderConfig,
+    IngestConfig,
+    MilvusStoreConfig,
+    QdrantEdgeStoreConfig,
+    QdrantStoreConfig,
+    WeaviateStoreConfig,
+)
 from schemas.settings import Settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -16,7 +23,7 @@ def setting_names() -> set[str]:
     names = {name for name in Settings.model_fields if name not in ("embedder", "store", "ingest")}
     sections: dict[str, list[type[BaseModel]]] = {
         "embedder": [ClipEmbedderConfig],
-        "store": [QdrantEdgeStoreConfig],
+        "store": [QdrantEdgeStoreConfig, QdrantStoreConfig, MilvusStoreConfig, WeaviateStoreConfig],
         "ingest": [IngestConfig],
     }
     for section, models in sections.items():
