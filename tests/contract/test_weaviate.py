@@ -283,6 +283,8 @@ def test_tenant_names_weaviate_cannot_hold_are_invalid_input(store):
     store.ensure_collection(SPEC)
     with pytest.raises(InvalidInput, match="valid Weaviate tenant"):
         store.upsert("contract", make_points("acme corp"))
+    assert store.count("contract", tenant="acme corp") == 0  # reads: no such tenant, no points
+    assert store.query("contract", HybridQuery(keyword_text="red", tenant="acme corp")) == []
 
 
 def test_a_partly_rejected_batch_names_what_failed(store):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from functools import partial
 from typing import Any, TypeVar
 
@@ -31,10 +32,12 @@ class QdrantCollections:
     _where: str
     _local: bool
     _specs: dict[str, CollectionSpec]
+    _guard: AbstractContextManager[Any]
 
     def _call(self, action: str, collection: str, call: Callable[[], T]) -> T:
         try:
-            return call()
+            with self._guard:
+                return call()
         except Exception as error:
             raise translate(error, action, collection, self._where) from error
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from functools import partial
 from typing import Any, TypeVar
 
@@ -64,7 +65,9 @@ class QdrantStore(QdrantCollections):
         self._client = client
         self._bm25 = convert.bm25_model()
         self._specs: dict[str, CollectionSpec] = {}
-        self._lock = threading.Lock()
+        # Local mode keeps plain NumPy arrays and dicts: the pipeline reads hashes from worker
+        # threads while its writer upserts, so calls are serialised. Server clients are safe.
+        self._guard = threading.Lock() if self._local else nullcontext()
         self._capabilities = StoreCapabilities(
             native_fusion=frozenset({FusionMethod.RRF, FusionMethod.DBSF}),
             aliases=True,
@@ -220,7 +223,7 @@ class QdrantStore(QdrantCollections):
 
     def close(self) -> None:
         """Close the client (local mode releases its directory)."""
-        with self._lock:
+        with self._guard:
             try:
                 self._client.close()
             except Exception:

@@ -224,7 +224,6 @@ class WeaviateCollections:
         existing = self._tenant_names(weaviate_name)
         if tenant is None:
             return sorted(existing)
-        from connectors.stores.weaviate.convert import tenant_of
-
-        name = tenant_of(tenant, self._config.shared_tenant)
-        return [name] if name in existing else []
+        if not schema.TENANT_NAME.match(tenant):
+            return []  # Weaviate cannot hold such a tenant, so it has no points
+        return [tenant] if tenant in existing else []
