@@ -22,6 +22,7 @@ from pipelines.extract.catalogs import (
     read_catalog,
     required_columns,
 )
+from pipelines.extract.dedup import KeySet
 from pipelines.extract.references import ReferenceReader
 from pipelines.images import decode_image
 from schemas.assets import Asset, AssetKind
@@ -116,7 +117,7 @@ class CatalogExtraction:
         self.context = context
         self.config = config
         self.references = references
-        self._first_row: dict[str, int | None] = {}
+        self._keys = KeySet()
         self._columns_checked = False
 
     def run(self) -> Iterator[PreparedBatch]:
@@ -172,10 +173,10 @@ class CatalogExtraction:
                 asset = record_asset(
                     row.values, self.obj.uri, self.config, self.context.config.max_caption_chars
                 )
-                first = self._first_row.setdefault(asset.part, row.number)
-                if first != row.number:
+                if not self._keys.add(asset.part):
                     raise RecordError(
-                        f"duplicate {self.config.id_column} {asset.part!r} (first at row {first})"
+                        f"duplicate {self.config.id_column} {asset.part!r} (an earlier record "
+                        "of this catalog has it)"
                     )
             except RecordError as error:
                 batch.failures.append(Failure.of(where, Stage.DECODE, error))

@@ -198,7 +198,7 @@ def test_broken_catalogs_and_records(tmp_path, edge_store):
     by_row = {f.uri.rsplit("/", 1)[1]: f.message for f in summary.failures if "#" in f.uri}
     assert "line 3 has 6 fields, expected 4" in by_row["broken.csv#row=3"]
     assert "column 'title' holds bytes that are not UTF-8" in by_row["broken.csv#row=4"]
-    assert "duplicate id '1' (first at row 2)" in by_row["broken.csv#row=5"]
+    assert "duplicate id '1' (an earlier record" in by_row["broken.csv#row=5"]
     assert "the record has no 'id'" in by_row["broken.csv#row=6"]
     assert "line 2 is not valid JSON" in by_row["lines.jsonl#row=2"]
     assert "line 3 is not a JSON object" in by_row["lines.jsonl#row=3"]
