@@ -22,11 +22,15 @@ from pydantic_settings import (
 
 from schemas.collection import validate_collection_name
 from schemas.config import (
+    CatalogConfig,
     ClipEmbedderConfig,
     EmbedderConfig,
+    HttpConfig,
     IngestConfig,
     MilvusStoreConfig,
+    PdfConfig,
     QdrantEdgeStoreConfig,
+    SourceConfig,
     StoreConfig,
 )
 
@@ -54,6 +58,10 @@ class Settings(BaseSettings):
     embedder: EmbedderConfig = Field(default_factory=ClipEmbedderConfig)
     store: StoreConfig = Field(default_factory=QdrantEdgeStoreConfig)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
+    source: SourceConfig = Field(default_factory=SourceConfig)
+    http: HttpConfig = Field(default_factory=HttpConfig)
+    pdf: PdfConfig = Field(default_factory=PdfConfig)
+    catalog: CatalogConfig = Field(default_factory=CatalogConfig)
 
     @field_validator("collection")
     @classmethod

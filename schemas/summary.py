@@ -52,9 +52,12 @@ class Failure(BaseModel):
 class RunSummary(BaseModel):
     """Counts of one ingestion run. ``seen == written + skipped + failed`` always holds.
 
+    Counts are of *items*: an image, a PDF page or a product record (a document or catalog
+    that cannot be opened is one failed item; an unchanged document one unchanged item).
     ``skipped`` breaks down into ``unchanged`` (already stored with the same content) and
-    ``ignored`` (objects that are not inputs of this pipeline, e.g. a ``.csv`` in an image
-    folder); ``failures`` lists every failed object with its reason.
+    ``ignored`` (objects that are not inputs of this run, e.g. a ``.csv`` in an image folder);
+    ``failures`` lists every failed item with its reason; ``deleted`` counts stale points
+    removed (pages beyond a shortened document's new length).
     """
 
     collection: str
@@ -65,6 +68,12 @@ class RunSummary(BaseModel):
     failed: int = 0
     elapsed_s: float = 0.0
     failures: list[Failure] = Field(default_factory=list)
+    warnings: list[Failure] = Field(
+        default_factory=list,
+        description="Problems that did not stop an item from landing (e.g. a product image "
+        "that could not be fetched while its caption vector was stored).",
+    )
+    deleted: int = 0
     ignored_examples: list[str] = Field(default_factory=list)
 
     @property

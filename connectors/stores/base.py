@@ -28,7 +28,10 @@ class StoreCapabilities(BaseModel):
     server_side_vectors: bool = False
     """The store computes vectors itself (e.g. a Weaviate multi2vec module): points carry
     ``image_data`` and text instead of vectors, queries use ``HybridQuery.vectorize`` probes,
-    and the pipeline skips client-side embedding (see ``VectorStore.server_embedder``)."""
+    and the pipeline skips client-side embedding."""
+    vectorizer: EmbedderInfo | None = None
+    """With server-side vectors: the identity and dimension of the store's vectorizer (callers
+    build the collection spec from it instead of from a client-side embedder)."""
     max_batch: int = 256
     """Points per ``upsert`` call the caller should send; stores split further by bytes."""
 
@@ -51,14 +54,6 @@ class VectorStore(Protocol):
     @property
     def capabilities(self) -> StoreCapabilities:
         """What this store supports."""
-        ...
-
-    @property
-    def server_embedder(self) -> EmbedderInfo | None:
-        """The embedder the store runs itself (``server_side_vectors``), else None.
-
-        Callers build the collection spec from it instead of from a client-side embedder.
-        """
         ...
 
     # --- collections and aliases -----------------------------------------------------------

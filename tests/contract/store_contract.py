@@ -157,13 +157,21 @@ class StoreContract(LifecycleContract):
         probe = DenseProbe(
             vector_name=CAPTION, vector=points[2].vectors[CAPTION], weight=caption_weight
         )
-        query = HybridQuery(dense=[probe], keyword_text="red square background", k=4, fusion=method)
+        # k covers the whole collection; equal scores come back ordered by id in every store
+        # (engine-fused hits are settled like client-side fusion).
+        query = HybridQuery(
+            dense=[probe], keyword_text="red square background", k=len(CAPTIONS), fusion=method
+        )
         dense_only = store.query("contract", HybridQuery(dense=[probe], k=query.candidate_limit))
         keyword_only = store.query(
             "contract", HybridQuery(keyword_text=query.keyword_text, k=query.candidate_limit)
         )
         expected = fusion.fuse(
-            [dense_only, keyword_only], [caption_weight, 1.0], method=method, rrf_k=60, limit=4
+            [dense_only, keyword_only],
+            [caption_weight, 1.0],
+            method=method,
+            rrf_k=60,
+            limit=len(CAPTIONS),
         )
         hits = store.query("contract", query)
         assert [h.id for h in hits] == [h.id for h in expected]
@@ -208,7 +216,7 @@ class StoreContract(LifecycleContract):
         from schemas.errors import CapabilityMissing
 
         assert not store.capabilities.server_side_vectors
-        assert store.server_embedder is None
+        assert store.capabilities.vectorizer is None
         store.ensure_collection(SPEC)
         query = HybridQuery(vectorize=[VectorizeProbe(vector_name=CAPTION, text="red")], k=3)
         with pytest.raises(CapabilityMissing, match="vectoriz"):

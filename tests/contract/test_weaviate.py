@@ -92,7 +92,7 @@ def image_point(uri, caption, data, tenant=None):
 
 def test_vectorizer_mode_creates_the_documented_schema(clip_store, weaviate_emulator):
     assert clip_store.capabilities.server_side_vectors
-    info = clip_store.server_embedder
+    info = clip_store.capabilities.vectorizer
     assert (info.provider, info.model, info.dimension) == (
         "weaviate/multi2vec-clip",
         "module-default",
@@ -138,7 +138,9 @@ def test_vectorizer_mode_creates_the_documented_schema(clip_store, weaviate_emul
 
 
 def test_vectorizer_mode_sends_images_and_text_never_vectors(clip_store, weaviate_emulator):
-    clip_store.ensure_collection(CollectionSpec.for_embedder("images", clip_store.server_embedder))
+    clip_store.ensure_collection(
+        CollectionSpec.for_embedder("images", clip_store.capabilities.vectorizer)
+    )
     weaviate_emulator.clear_requests()
     pixels = b"\x89PNG\r\n\x1a\n-not-really-a-png"
     clip_store.upsert(
@@ -171,7 +173,9 @@ def test_vectorizer_mode_sends_images_and_text_never_vectors(clip_store, weaviat
 
 
 def test_vectorizer_mode_queries_ask_weaviate_to_vectorize(clip_store, weaviate_emulator):
-    clip_store.ensure_collection(CollectionSpec.for_embedder("images", clip_store.server_embedder))
+    clip_store.ensure_collection(
+        CollectionSpec.for_embedder("images", clip_store.capabilities.vectorizer)
+    )
     clip_store.upsert("images", [image_point("s3://b/red.png", "a red circle", b"png")])
     searches = []
     queries = [
@@ -216,7 +220,9 @@ def test_cohere_vectorizer_records_its_model(weaviate_emulator):
         )
     )
     try:
-        store.ensure_collection(CollectionSpec.for_embedder("products", store.server_embedder))
+        store.ensure_collection(
+            CollectionSpec.for_embedder("products", store.capabilities.vectorizer)
+        )
         vectors = weaviate_emulator.raw_schema("Products")["vectorConfig"]
         assert vectors[IMAGE]["vectorizer"] == {
             "multi2vec-cohere": {"imageFields": ["image_data"], "model": "embed-v4.0"}

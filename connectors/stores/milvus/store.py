@@ -19,7 +19,6 @@ from connectors.stores.milvus.collections import MilvusCollections
 from connectors.stores.milvus.errors import translate
 from schemas.collection import CollectionSpec
 from schemas.config import MilvusStoreConfig
-from schemas.embedding import EmbedderInfo
 from schemas.errors import ConfigError
 from schemas.points import KEYWORDS, Point
 from schemas.query import FusionMethod, Hit, HybridQuery
@@ -91,11 +90,6 @@ class MilvusStore(MilvusCollections):
     def capabilities(self) -> StoreCapabilities:
         """What Milvus supports."""
         return self._capabilities
-
-    @property
-    def server_embedder(self) -> EmbedderInfo | None:
-        """None: vectors come from the caller."""
-        return None
 
     # --- points --------------------------------------------------------------------------------
 

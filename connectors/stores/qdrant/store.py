@@ -19,7 +19,6 @@ from connectors.stores.qdrant.collections import QdrantCollections
 from connectors.stores.qdrant.errors import translate
 from schemas.collection import CollectionSpec
 from schemas.config import QdrantStoreConfig
-from schemas.embedding import EmbedderInfo
 from schemas.points import Point
 from schemas.query import FusionMethod, Hit, HybridQuery
 
@@ -84,11 +83,6 @@ class QdrantStore(QdrantCollections):
     def capabilities(self) -> StoreCapabilities:
         """What Qdrant supports."""
         return self._capabilities
-
-    @property
-    def server_embedder(self) -> EmbedderInfo | None:
-        """None: vectors come from the caller."""
-        return None
 
     # --- points --------------------------------------------------------------------------------
 

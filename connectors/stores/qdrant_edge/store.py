@@ -16,7 +16,6 @@ from connectors.stores.qdrant_edge.errors import translate as _translate
 from connectors.stores.qdrant_edge.layout import StoreDirectory
 from schemas.collection import CollectionSpec, validate_collection_name
 from schemas.config import QdrantEdgeStoreConfig
-from schemas.embedding import EmbedderInfo
 from schemas.errors import ConfigError
 from schemas.points import Point
 from schemas.query import FusionMethod, Hit, HybridQuery
@@ -64,11 +63,6 @@ class QdrantEdgeStore:
     def capabilities(self) -> StoreCapabilities:
         """What Qdrant Edge supports."""
         return self._capabilities
-
-    @property
-    def server_embedder(self) -> EmbedderInfo | None:
-        """None: vectors come from the caller."""
-        return None
 
     # --- collections ---------------------------------------------------------------------------
 

@@ -57,32 +57,27 @@ class WeaviateStore(WeaviateSearch):
         except Exception as error:
             raise translate(error, "connect", "", self._where) from error
         self._aliases_supported = _version(version) >= _ALIASES_SINCE
-        server_side = config.vectorizer != "none"
-        self._capabilities = StoreCapabilities(
-            native_fusion=frozenset({FusionMethod.RRF}),
-            aliases=self._aliases_supported,
-            server_side_vectors=server_side,
-            max_batch=_REQUEST_OBJECTS,
-        )
-        self._embedder = (
+        vectorizer = (
             EmbedderInfo(
                 provider=f"weaviate/{config.vectorizer}",
                 model=config.vectorizer_model or "module-default",
                 dimension=config.vectorizer_dimension or 1,
             )
-            if server_side
+            if config.vectorizer != "none"
             else None
+        )
+        self._capabilities = StoreCapabilities(
+            native_fusion=frozenset({FusionMethod.RRF}),
+            aliases=self._aliases_supported,
+            server_side_vectors=vectorizer is not None,
+            vectorizer=vectorizer,
+            max_batch=_REQUEST_OBJECTS,
         )
 
     @property
     def capabilities(self) -> StoreCapabilities:
         """What this Weaviate (and its configuration) supports."""
         return self._capabilities
-
-    @property
-    def server_embedder(self) -> EmbedderInfo | None:
-        """The multi2vec module's identity when Weaviate vectorizes, else None."""
-        return self._embedder
 
     def _tenant(self, weaviate_name: str, tenant: str) -> Any:
         return self._client.collections.use(weaviate_name).with_tenant(tenant)
