@@ -12,6 +12,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
+from schemas.embedder_config import (
+    AzureVisionEmbedderConfig,
+    CohereEmbedderConfig,
+    DashScopeEmbedderConfig,
+    EmbeddingCacheConfig,
+    RemoteEmbedderConfig,
+    VertexEmbedderConfig,
+    VoyageEmbedderConfig,
+)
+
 
 class _Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -57,9 +67,24 @@ def _kind_of(default: str) -> Discriminator:
 
 
 EmbedderConfig = Annotated[
-    Annotated[ClipEmbedderConfig, Tag("clip")],
+    Annotated[ClipEmbedderConfig, Tag("clip")]
+    | Annotated[CohereEmbedderConfig, Tag("cohere")]
+    | Annotated[VoyageEmbedderConfig, Tag("voyage")]
+    | Annotated[VertexEmbedderConfig, Tag("vertex")]
+    | Annotated[AzureVisionEmbedderConfig, Tag("azure-vision")]
+    | Annotated[DashScopeEmbedderConfig, Tag("dashscope")],
     _kind_of("clip"),
 ]
+
+EMBEDDER_CONFIGS: tuple[type[BaseModel], ...] = (
+    ClipEmbedderConfig,
+    CohereEmbedderConfig,
+    VoyageEmbedderConfig,
+    VertexEmbedderConfig,
+    AzureVisionEmbedderConfig,
+    DashScopeEmbedderConfig,
+)
+"""Every embedder backend's configuration model, in the order the README lists them."""
 
 
 # --- stores ----------------------------------------------------------------------------------
@@ -104,3 +129,20 @@ class IngestConfig(_Config):
         8192, ge=1, description="Captions are cut to this length for storage and embedding."
     )
     max_sidecar_bytes: int = Field(1024 * 1024, ge=1, description="Larger sidecars are refused.")
+
+
+__all__ = [
+    "EMBEDDER_CONFIGS",
+    "AzureVisionEmbedderConfig",
+    "ClipEmbedderConfig",
+    "CohereEmbedderConfig",
+    "DashScopeEmbedderConfig",
+    "EmbedderConfig",
+    "EmbeddingCacheConfig",
+    "IngestConfig",
+    "QdrantEdgeStoreConfig",
+    "RemoteEmbedderConfig",
+    "StoreConfig",
+    "VertexEmbedderConfig",
+    "VoyageEmbedderConfig",
+]
