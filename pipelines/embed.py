@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -34,12 +35,14 @@ def embed_isolating(
     batch_size: int,
     what: str,
     policy: RetryPolicy = DEFAULT_RETRY,
+    concurrency: int = 1,
 ) -> EmbedOutcome:
-    """Embed ``inputs`` in batches of ``batch_size``.
+    """Embed ``inputs`` in batches of ``batch_size``, up to ``concurrency`` batches at once.
 
     Transient failures are retried; a batch still failing after the last retry fails its
     inputs. A batch rejected as invalid is split in halves until the offending inputs are
-    isolated, so one bad input costs only itself. Other terminal errors propagate.
+    isolated, so one bad input costs only itself. Other terminal errors propagate at once:
+    batches not yet started are cancelled, so a wrong key costs at most ``concurrency`` calls.
     """
     vectors: list[Vector | None] = [None] * len(inputs)
     errors: dict[int, Exception] = {}
@@ -69,8 +72,21 @@ def embed_isolating(
         for row, index in enumerate(indexes):
             vectors[index] = matrix[row]
 
-    for chunk in chunked(range(len(inputs)), batch_size):
-        run(chunk)
+    chunks = list(chunked(range(len(inputs)), batch_size))
+    if concurrency <= 1 or len(chunks) <= 1:
+        for chunk in chunks:
+            run(chunk)
+        return EmbedOutcome(vectors, errors)
+    # Each batch writes only its own indexes of ``vectors`` and ``errors``.
+    workers = min(concurrency, len(chunks))
+    with ThreadPoolExecutor(workers, thread_name_prefix="mmingest-embed") as pool:
+        futures = [pool.submit(run, chunk) for chunk in chunks]
+        try:
+            for future in futures:
+                future.result()
+        finally:
+            for future in futures:
+                future.cancel()
     return EmbedOutcome(vectors, errors)
 
 
@@ -85,9 +101,15 @@ def embed_images_and_captions(
 
     Returns the vectors of each asset and the errors of the assets that failed either part.
     """
-    batch_size = embedder.info.limits.max_batch
+    limits = embedder.info.limits
+    batch_size, concurrency = limits.max_batch, limits.max_concurrency
     image_outcome = embed_isolating(
-        embedder.embed_images, images, batch_size=batch_size, what="images", policy=policy
+        embedder.embed_images,
+        images,
+        batch_size=batch_size,
+        what="images",
+        policy=policy,
+        concurrency=concurrency,
     )
     texted = [i for i, caption in enumerate(captions) if caption]
     text_outcome = embed_isolating(
@@ -96,6 +118,7 @@ def embed_images_and_captions(
         batch_size=batch_size,
         what="captions",
         policy=policy,
+        concurrency=concurrency,
     )
     errors = dict(image_outcome.errors)
     for position, error in text_outcome.errors.items():

@@ -103,6 +103,7 @@ class ImageIngestion:
     def run(self, prefix: str = "") -> RunSummary:
         """Ingest every image under ``prefix`` and return the run's summary."""
         started = time.monotonic()
+        usage_before = self.embedder.usage()
         self.source.precheck()
         self.store.ensure_collection(
             CollectionSpec.for_embedder(
@@ -131,6 +132,7 @@ class ImageIngestion:
                 # Whatever stopped the run, points already embedded still land.
                 while writes:
                     self._account(writes.popleft().result())
+        self.summary.add_usage(self.embedder.usage().since(usage_before))
         self._progress(started)
         return self.summary
 
