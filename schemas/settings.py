@@ -90,7 +90,7 @@ class Settings(BaseSettings):
                 continue
             value = next((os.environ[n] for n in names if os.environ.get(n, "").strip()), None)
             if value is not None:
-                is_secret = embedder.model_fields[field].annotation == SecretStr | None
+                is_secret = type(embedder).model_fields[field].annotation == SecretStr | None
                 updates[field] = SecretStr(value.strip()) if is_secret else value.strip()
         if updates:
             object.__setattr__(self, "embedder", embedder.model_copy(update=updates))

@@ -6,19 +6,25 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from schemas.config import ClipEmbedderConfig, IngestConfig, QdrantEdgeStoreConfig
+from schemas.config import (
+    EMBEDDER_CONFIGS,
+    EmbeddingCacheConfig,
+    IngestConfig,
+    QdrantEdgeStoreConfig,
+)
 from schemas.settings import Settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def setting_names() -> set[str]:
-    names = {name for name in Settings.model_fields if name not in ("embedder", "store", "ingest")}
     sections: dict[str, list[type[BaseModel]]] = {
-        "embedder": [ClipEmbedderConfig],
+        "embedder": list(EMBEDDER_CONFIGS),
         "store": [QdrantEdgeStoreConfig],
         "ingest": [IngestConfig],
+        "embedding_cache": [EmbeddingCacheConfig],
     }
+    names = {name for name in Settings.model_fields if name not in sections}
     for section, models in sections.items():
         for model in models:
             names |= {f"{section}.{field}" for field in model.model_fields}

@@ -1,0 +1,105 @@
+"""A canary key must never appear in logs, errors, reprs, summaries, dead letters or doctor.
+
+Each provider runs its happy path and every failure path with a recognisable key, with every
+logger (SDKs and HTTP clients included) at DEBUG; then everything a user or an operator could
+see is searched for the key.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from connectors.sources.local import LocalFolderSource
+from flows.cli import main
+from pipelines.deadletters import JsonlDeadLetters
+from pipelines.ingest import ingest_images
+from pipelines.samples import write_images
+from schemas.config import IngestConfig
+from schemas.errors import MmingestError
+from schemas.settings import Settings
+from tests.integration.embedders.conftest import FAST, MODERATED, refusing
+from tests.support.providers import CASES, picture
+
+pytestmark = pytest.mark.timeout(60)
+
+CANARY = "sk-CANARY-5c1e0f9d2b"
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_canary_key_never_leaks(name, caplog, capfd, tmp_path, edge_store):
+    import voyageai
+
+    monkey_log = voyageai.log
+    voyageai.log = "debug"  # voyageai prints its debug records itself
+    caplog.set_level(logging.DEBUG)
+    case = CASES[name]
+    seen: list[str] = []
+    try:
+        with refusing(case.emulator)(api_key=CANARY) as emulator:
+            embedder = case.build(emulator, CANARY, timeout_s=0.3)
+            seen += [repr(embedder.info), repr(case.config(emulator, CANARY))]
+            seen.append(str(case.config(emulator, CANARY).model_dump()))
+            embedder.embed_texts(["fine"])
+            embedder.embed_images([picture(1)])
+            for inject in (
+                lambda: emulator.fail_next(1, status=429, retry_after=0),
+                lambda: emulator.fail_next(1, status=500),
+                lambda: emulator.drop_next(1),
+                lambda: emulator.malformed_next(1),
+                lambda: emulator.delay_next(1, seconds=1),
+                lambda: None,
+            ):
+                inject()
+                try:
+                    embedder.embed_texts([f"{MODERATED} text"])
+                except MmingestError as error:
+                    seen += [error.message, str(error), repr(error)]
+
+            folder = tmp_path / "images"
+            write_images(folder, 2)
+            (folder / "red-circle-on-white.txt").write_text(f"{MODERATED} caption\n")
+            dead = JsonlDeadLetters(tmp_path / "dead", "photos")
+            summary = ingest_images(
+                LocalFolderSource(folder),
+                embedder,
+                edge_store,
+                collection="photos",
+                config=IngestConfig(batch_size=2),
+                dead_letters=dead,
+                retry=FAST,
+            )
+            assert summary.failed >= 1
+            seen.append(summary.model_dump_json())
+            seen.append(dead.path.read_text())
+            embedder.close()
+
+            wrong = refusing(case.emulator)(api_key="the-right-key").start()
+            try:
+                refused = case.build(wrong, CANARY)
+                with pytest.raises(MmingestError) as caught:
+                    refused.embed_texts(["x"])
+                seen += [caught.value.message, repr(caught.value)]
+                refused.close()
+            finally:
+                wrong.stop()
+    finally:
+        voyageai.log = monkey_log
+    output = capfd.readouterr()
+    everything = "\n".join([*seen, caplog.text, output.out, output.err])
+    assert len(caplog.records) > 5  # the HTTP clients and the pipeline did log
+    assert CANARY not in everything
+
+
+def test_doctor_and_settings_never_show_the_key(monkeypatch, capsys):
+    monkeypatch.setenv("MMINGEST_EMBEDDER__KIND", "cohere")
+    monkeypatch.setenv("CO_API_KEY", CANARY)
+    monkeypatch.setenv("MMINGEST_EMBEDDER__BASE_URL", "http://127.0.0.1:9")
+    assert CANARY not in json.dumps(Settings().redacted()) + repr(Settings())
+    with pytest.raises(SystemExit):
+        main(["doctor"])
+    captured = capsys.readouterr()
+    assert "cohere" in captured.out
+    assert CANARY not in captured.out + captured.err
