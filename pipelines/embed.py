@@ -102,24 +102,39 @@ def embed_images_and_captions(
     Returns the vectors of each asset and the errors of the assets that failed either part.
     """
     limits = embedder.info.limits
-    batch_size, concurrency = limits.max_batch, limits.max_concurrency
-    image_outcome = embed_isolating(
-        embedder.embed_images,
-        images,
-        batch_size=batch_size,
-        what="images",
-        policy=policy,
-        concurrency=concurrency,
-    )
     texted = [i for i, caption in enumerate(captions) if caption]
-    text_outcome = embed_isolating(
-        lambda texts: embedder.embed_texts(texts, kind=InputKind.DOCUMENT),
-        [captions[i] or "" for i in texted],
-        batch_size=batch_size,
-        what="captions",
-        policy=policy,
-        concurrency=concurrency,
-    )
+    texts = [captions[i] or "" for i in texted]
+    # With room for several calls in flight, images and captions go side by side.
+    split = limits.max_concurrency > 1 and bool(images) and bool(texts)
+    each = max(1, limits.max_concurrency // 2) if split else limits.max_concurrency
+
+    def embed_images() -> EmbedOutcome:
+        return embed_isolating(
+            embedder.embed_images,
+            images,
+            batch_size=limits.max_batch,
+            what="images",
+            policy=policy,
+            concurrency=each,
+        )
+
+    def embed_captions() -> EmbedOutcome:
+        return embed_isolating(
+            lambda batch: embedder.embed_texts(batch, kind=InputKind.DOCUMENT),
+            texts,
+            batch_size=limits.max_batch,
+            what="captions",
+            policy=policy,
+            concurrency=each,
+        )
+
+    if split:
+        with ThreadPoolExecutor(1, thread_name_prefix="mmingest-captions") as pool:
+            captions_done = pool.submit(embed_captions)
+            image_outcome = embed_images()
+            text_outcome = captions_done.result()
+    else:
+        image_outcome, text_outcome = embed_images(), embed_captions()
     errors = dict(image_outcome.errors)
     for position, error in text_outcome.errors.items():
         errors.setdefault(texted[position], error)

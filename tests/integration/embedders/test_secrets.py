@@ -20,6 +20,7 @@ from pipelines.samples import write_images
 from schemas.config import IngestConfig
 from schemas.errors import MmingestError
 from schemas.settings import Settings
+from tests.emulators.providers import CohereEmulator
 from tests.integration.embedders.conftest import FAST, MODERATED, refusing
 from tests.support.providers import CASES, picture
 
@@ -93,13 +94,25 @@ def test_a_canary_key_never_leaks(name, caplog, capfd, tmp_path, edge_store):
     assert CANARY not in everything
 
 
-def test_doctor_and_settings_never_show_the_key(monkeypatch, capsys):
+def test_doctor_checks_the_key_without_ever_showing_it(monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("MMINGEST_EMBEDDER__KIND", "cohere")
     monkeypatch.setenv("CO_API_KEY", CANARY)
-    monkeypatch.setenv("MMINGEST_EMBEDDER__BASE_URL", "http://127.0.0.1:9")
-    assert CANARY not in json.dumps(Settings().redacted()) + repr(Settings())
-    with pytest.raises(SystemExit):
-        main(["doctor"])
-    captured = capsys.readouterr()
-    assert "cohere" in captured.out
-    assert CANARY not in captured.out + captured.err
+    monkeypatch.setenv("MMINGEST_STATE_DIR", str(tmp_path / "state"))
+    with CohereEmulator(api_key=CANARY) as emulator:
+        monkeypatch.setenv("MMINGEST_EMBEDDER__BASE_URL", emulator.base_url)
+        assert CANARY not in json.dumps(Settings().redacted()) + repr(Settings())
+        with pytest.raises(SystemExit) as exited:
+            main(["doctor"])
+        ok = capsys.readouterr()
+        shown = " ".join(ok.out.split())  # the console wraps long lines
+        assert exited.value.code == 0
+        assert "ok embedder: cohere:embed-v4.0 ready" in shown
+        assert "a test query was embedded (2 input_tokens)" in shown
+        emulator.api_key = "rotated"
+        with pytest.raises(SystemExit) as exited:
+            main(["doctor"])
+        refused = capsys.readouterr()
+    assert exited.value.code == 1
+    assert "FAIL embedder: cohere answered 401" in " ".join(refused.out.split())
+    assert "CO_API_KEY" in refused.out
+    assert CANARY not in ok.out + ok.err + refused.out + refused.err

@@ -213,3 +213,18 @@ def test_a_terminal_error_stops_concurrent_batches_early():
     with pytest.raises(AuthenticationFailed):
         embed_isolating(embed, list(range(50)), batch_size=1, what="x", policy=FAST, concurrency=4)
     assert len(calls) < 10  # batches not started are cancelled
+
+
+def test_images_and_captions_go_side_by_side_when_concurrency_allows():
+    from PIL import Image
+
+    from schemas.embedding import EmbedderLimits
+
+    both_in_flight = threading.Barrier(2, timeout=5)
+    embedder = HashEmbedder(max_batch=8, fail=lambda kind, inputs: both_in_flight.wait())
+    limits = EmbedderLimits(max_batch=8, max_concurrency=2)
+    embedder._info = embedder.info.model_copy(update={"limits": limits})
+    images = [Image.new("RGB", (4, 4), (i, 0, 0)) for i in range(3)]
+    named, errors = embed_images_and_captions(embedder, images, ["a", None, "c"], policy=FAST)
+    assert not errors
+    assert [set(v) for v in named] == [{"image", "caption"}, {"image"}, {"image", "caption"}]
