@@ -9,6 +9,7 @@ Rounds alternate which side goes first, so drifting machine load hits both alike
 
 from __future__ import annotations
 
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -61,10 +62,10 @@ def _direct(embedder: ClipEmbedder, batch: int) -> Callable[[list[Image.Image], 
 def measure(model_dir: Path, *, items: int, batch: int, rounds: int) -> dict[str, Any]:
     """Seconds per side and the throughput ratios.
 
-    Sides alternate batch by batch (and which goes first alternates too), so load from other
-    processes lands on both sides alike. The ratio compares, batch by batch, the fastest of
-    ``rounds`` runs of each side: interference only ever adds time, so the minimum is the
-    steadiest estimate on a shared machine. Totals over all rounds are reported beside it.
+    Every batch is run by every side back to back, in an order rotated batch by batch, so load
+    from other processes lands on all sides alike; a ratio is the median over batches and
+    rounds of the direct call's time over the side's time for the same batch. The direct call
+    is also timed twice: the ratio of those two (an A/A test) is the measurement's own noise.
     """
     embedder = ClipEmbedder(ClipEmbedderConfig(model=str(model_dir), batch_size=batch))
     images, captions = _inputs(items, embedder.info.limits)
@@ -78,43 +79,44 @@ def measure(model_dir: Path, *, items: int, batch: int, rounds: int) -> dict[str
             "direct": direct,
             "pipeline": lambda i, c: embed_images_and_captions(embedder, i, c),
             "pipeline+cache": lambda i, c: embed_images_and_captions(cache, i, c),
+            "direct again": direct,
         }
         # First calls pick kernels for each batch shape: keep that out of every side.
         direct(images, captions)
-        totals = dict.fromkeys(sides, 0.0)
+        times: dict[str, list[float]] = {name: [] for name in sides}
         cpu = dict.fromkeys(sides, 0.0)
-        best = {name: [float("inf")] * len(batches) for name in sides}
         for round_index in range(rounds):
             if round_index:  # every round meets a cold cache
                 cache.cache.close()
                 cache = cached(embedder, Path(scratch) / f"cache-{round_index}.sqlite3")
             for number, (image_batch, caption_batch) in enumerate(batches):
-                order = list(sides)
-                if (number + round_index) % 2:
-                    order.reverse()
-                for name in order:
+                names = list(sides)
+                shift = (number + round_index) % len(names)
+                for name in names[shift:] + names[:shift]:
                     wall, used = time.perf_counter(), time.process_time()
                     sides[name](image_batch, caption_batch)
-                    took = time.perf_counter() - wall
-                    totals[name] += took
+                    times[name].append(time.perf_counter() - wall)
                     cpu[name] += time.process_time() - used
-                    best[name][number] = min(best[name][number], took)
         cache.cache.close()
     embedder.close()
-    inputs = 2 * items * rounds
-    fastest = {name: sum(times) for name, times in best.items()}
+
+    def ratio(name: str) -> float:
+        paired = [d / t for d, t in zip(times["direct"], times[name], strict=True)]
+        return round(statistics.median(paired), 4)
+
     return {
         "model": "ViT-B/32 CLIP architecture, random weights",
         "device": embedder.device,
         "items": items,
         "batch_size": batch,
         "rounds": rounds,
-        "seconds": {name: round(value, 3) for name, value in totals.items()},
-        "cpu_seconds": {name: round(value, 3) for name, value in cpu.items()},
-        "inputs_per_s": {name: round(2 * items / value, 2) for name, value in fastest.items()},
-        "ratio": round(fastest["direct"] / fastest["pipeline"], 4),
-        "ratio_with_cache": round(fastest["direct"] / fastest["pipeline+cache"], 4),
-        "ratio_of_totals": round(totals["direct"] / totals["pipeline"], 4),
+        "seconds": {name: round(sum(values), 3) for name, values in times.items()},
+        "inputs_per_s": {
+            name: round(2 * items * rounds / sum(values), 2) for name, values in times.items()
+        },
+        "ratio": ratio("pipeline"),
+        "ratio_with_cache": ratio("pipeline+cache"),
+        "noise_a_a": ratio("direct again"),
+        "ratio_of_totals": round(sum(times["direct"]) / sum(times["pipeline"]), 4),
         "cpu_ratio": round(cpu["direct"] / cpu["pipeline"], 4),
-        "mean_inputs_per_s": {name: round(inputs / value, 2) for name, value in totals.items()},
     }

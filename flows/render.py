@@ -93,7 +93,8 @@ def print_summary(console: Console, summary: RunSummary, *, dead_letters: str | 
     if hidden > 0:
         console.print(f"… and {hidden:,} more.")
     if dead_letters:
-        console.print(f"Every failure is recorded in {escape(dead_letters)}")
+        # soft_wrap: a path broken over two lines cannot be copied.
+        console.print(f"Every failure is recorded in {escape(dead_letters)}", soft_wrap=True)
 
 
 def summary_json(summary: RunSummary) -> dict[str, Any]:

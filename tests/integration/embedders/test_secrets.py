@@ -40,24 +40,26 @@ def test_a_canary_key_never_leaks(name, caplog, capfd, tmp_path, edge_store):
     seen: list[str] = []
     try:
         with refusing(case.emulator)(api_key=CANARY) as emulator:
-            embedder = case.build(emulator, CANARY, timeout_s=0.3)
+            embedder = case.build(emulator, CANARY)
             seen += [repr(embedder.info), repr(case.config(emulator, CANARY))]
             seen.append(str(case.config(emulator, CANARY).model_dump()))
             embedder.embed_texts(["fine"])
             embedder.embed_images([picture(1)])
-            for inject in (
-                lambda: emulator.fail_next(1, status=429, retry_after=0),
-                lambda: emulator.fail_next(1, status=500),
-                lambda: emulator.drop_next(1),
-                lambda: emulator.malformed_next(1),
-                lambda: emulator.delay_next(1, seconds=1),
-                lambda: None,
+            impatient = case.build(emulator, CANARY, timeout_s=0.3)
+            for inject, client in (
+                (lambda: emulator.fail_next(1, status=429, retry_after=0), embedder),
+                (lambda: emulator.fail_next(1, status=500), embedder),
+                (lambda: emulator.drop_next(1), embedder),
+                (lambda: emulator.malformed_next(1), embedder),
+                (lambda: emulator.delay_next(1, seconds=1), impatient),
+                (lambda: None, embedder),
             ):
                 inject()
                 try:
-                    embedder.embed_texts([f"{MODERATED} text"])
+                    client.embed_texts([f"{MODERATED} text"])
                 except MmingestError as error:
                     seen += [error.message, str(error), repr(error)]
+            impatient.close()
 
             folder = tmp_path / "images"
             write_images(folder, 2)
