@@ -1,1 +1,5 @@
-"""Benchmarks (not tests): run from the repository root, e.g. ``python -m bench.embedders``."""
+"""Benchmarks (not tests): ratios measured side by side in one run, written as JSON and Markdown.
+
+Run all scenarios with ``python -m bench`` (``--quick`` for a smoke run under two minutes), or
+one with ``python -m bench <scenario>``.
+"""

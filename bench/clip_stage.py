@@ -77,8 +77,9 @@ def measure(model_dir: Path, *, items: int, batch: int, rounds: int) -> dict[str
         cache = cached(embedder, Path(scratch) / "cache.sqlite3")
         sides: dict[str, Callable[[list[Image.Image], list[str]], object]] = {
             "direct": direct,
-            "pipeline": lambda i, c: embed_images_and_captions(embedder, i, c),
-            "pipeline+cache": lambda i, c: embed_images_and_captions(cache, i, c),
+            # One image per asset, as for plain images (products may bring several views).
+            "pipeline": lambda i, c: embed_images_and_captions(embedder, [[x] for x in i], c),
+            "pipeline+cache": lambda i, c: embed_images_and_captions(cache, [[x] for x in i], c),
             "direct again": direct,
         }
         # First calls pick kernels for each batch shape: keep that out of every side.

@@ -13,9 +13,11 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from connectors.sources import scheme_of
 from flows import render
 from flows.doctor import run_checks
 from flows.runtime import open_runtime
+from pipelines.ingest import Kind
 from schemas.errors import MmingestError
 from schemas.points import DENSE_VECTORS
 from schemas.query import FusionMethod, SearchMode
@@ -68,37 +70,60 @@ def load_settings(**overrides: Any) -> Settings:
 @app.command()
 def ingest(
     source: Annotated[
-        str, typer.Argument(help="Folder or URI to ingest (./images, file:///data).")
+        str,
+        typer.Argument(
+            help="Folder, file or bucket URI to ingest (./images, s3://bucket/prefix, gs://, az://)."
+        ),
     ],
+    kind: Annotated[
+        list[Kind] | None,
+        typer.Option(
+            help="What to ingest (repeat): images, pdfs, products. Default: images and pdfs."
+        ),
+    ] = None,
     collection: Annotated[
         str | None, typer.Option("--collection", "-c", help="Target collection.")
     ] = None,
     prefix: Annotated[str, typer.Option(help="Only keys starting with this prefix.")] = "",
+    include: Annotated[
+        list[str] | None, typer.Option(help="Only keys matching this glob (repeat).")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option(help="Skip keys matching this glob (repeat).")
+    ] = None,
     tenant: Annotated[str | None, typer.Option(help="Tenant stamped on every point.")] = None,
     batch_size: Annotated[int | None, typer.Option(min=1, help="Objects per batch.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress line (on terminals).")] = True,
 ) -> None:
-    """Ingest the images of a folder: embed image and caption, upsert, report every failure."""
+    """Ingest images, PDF pages or product catalogs: embed, upsert, report every failure."""
     from connectors.sources import open_source
-    from pipelines.ingest import ingest_images
+    from pipelines.ingest import DEFAULT_KINDS
+    from pipelines.ingest import ingest as run_ingest
 
-    ingest_overrides = {"batch_size": batch_size} if batch_size else None
-    settings = load_settings(collection=collection, tenant=tenant, ingest=ingest_overrides)
-    opened = open_source(source)
+    overrides = {"batch_size": batch_size, "include": include, "exclude": exclude}
+    given = {key: value for key, value in overrides.items() if value}
+    settings = load_settings(collection=collection, tenant=tenant, ingest=given or None)
+    root, prefix = _split_file_source(source, prefix)
+    opened = open_source(root, settings.source)
     opened.precheck()  # before loading a model: a typo in the path should fail in a second
     with open_runtime(settings) as runtime:
         assert runtime.embedder is not None
         show_progress = progress and not as_json and err.is_terminal
         with render.ingest_progress(err, enabled=show_progress) as on_progress:
-            summary = ingest_images(
+            summary = run_ingest(
                 opened,
                 runtime.embedder,
                 runtime.store,
                 collection=settings.collection,
                 config=settings.ingest,
-                tenant=settings.tenant,
+                kinds=kind or DEFAULT_KINDS,
                 prefix=prefix,
+                pdf=settings.pdf,
+                catalog=settings.catalog,
+                source_config=settings.source,
+                http=settings.http,
+                tenant=settings.tenant,
                 dead_letters=runtime.dead_letters,
                 on_progress=on_progress,
             )
@@ -109,6 +134,15 @@ def ingest(
         render.print_summary(out, summary, dead_letters=dead_letters)
     if summary.failed:
         raise typer.Exit(EXIT_PARTIAL)
+
+
+def _split_file_source(source: str, prefix: str) -> tuple[str, str]:
+    """A single local file becomes its folder plus the file name as the key prefix."""
+    if scheme_of(source) == "file":
+        path = Path(source.removeprefix("file://")).expanduser()
+        if path.is_file():
+            return str(path.parent), path.name + prefix
+    return source, prefix
 
 
 @app.command()

@@ -13,7 +13,7 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 from rich.table import Table
 
 from schemas.query import Hit
-from schemas.summary import RunSummary
+from schemas.summary import Failure, RunSummary
 
 _FAILURES_SHOWN = 20
 
@@ -56,9 +56,13 @@ def summary_table(summary: RunSummary) -> Table:
     table.add_row("written", f"{summary.written:,}")
     table.add_row(
         "skipped",
-        f"{summary.skipped:,} ({summary.unchanged:,} unchanged, {summary.ignored:,} not images)",
+        f"{summary.skipped:,} ({summary.unchanged:,} unchanged, {summary.ignored:,} not inputs)",
     )
     table.add_row("failed", f"{summary.failed:,}")
+    if summary.deleted:
+        table.add_row("deleted", f"{summary.deleted:,} stale points")
+    if summary.warnings:
+        table.add_row("warnings", f"{len(summary.warnings):,}")
     table.add_row("time", f"{summary.elapsed_s:,.1f} s")
     table.add_row("rate", f"{summary.objects_per_s:,.1f} objects/s")
     table.add_row("provider", usage_line(summary))
@@ -76,24 +80,30 @@ def usage_line(summary: RunSummary) -> str:
     return " · ".join(parts)
 
 
-def print_summary(console: Console, summary: RunSummary, *, dead_letters: str | None) -> None:
-    """Print the summary, then each failure with its reason."""
-    console.print(summary_table(summary))
-    if not summary.failures:
-        return
-    failures = Table(title="failed objects", show_lines=False)
+def _failure_table(title: str, failures: Sequence[Failure]) -> Table:
+    table = Table(title=title, show_lines=False)
     for column in ("object", "stage", "reason", "message"):
-        failures.add_column(column, overflow="fold")
-    for failure in summary.failures[:_FAILURES_SHOWN]:
-        failures.add_row(
-            escape(failure.uri), failure.stage, failure.reason, escape(failure.message)
-        )
-    console.print(failures)
-    hidden = len(summary.failures) - _FAILURES_SHOWN
-    if hidden > 0:
-        console.print(f"… and {hidden:,} more.")
-    if dead_letters:
-        # soft_wrap: a path broken over two lines cannot be copied.
+        table.add_column(column, overflow="fold")
+    for failure in failures[:_FAILURES_SHOWN]:
+        table.add_row(escape(failure.uri), failure.stage, failure.reason, escape(failure.message))
+    return table
+
+
+def print_summary(console: Console, summary: RunSummary, *, dead_letters: str | None) -> None:
+    """Print the summary, then each warning and failure with its reason."""
+    console.print(summary_table(summary))
+    sections = (
+        ("warnings (these items landed)", summary.warnings),
+        ("failed items", summary.failures),
+    )
+    for title, items in sections:
+        if not items:
+            continue
+        console.print(_failure_table(title, items))
+        hidden = len(items) - _FAILURES_SHOWN
+        if hidden > 0:
+            console.print(f"… and {hidden:,} more.")
+    if summary.failures and dead_letters:
         console.print(f"Every failure is recorded in {escape(dead_letters)}", soft_wrap=True)
 
 

@@ -90,28 +90,38 @@ def embed_isolating(
     return EmbedOutcome(vectors, errors)
 
 
+def _mean_direction(rows: Sequence[Vector]) -> Vector:
+    # Several views of one product: their normalised mean stays in the same space.
+    mean: Vector = np.mean(np.stack(rows), axis=0).astype(np.float32)
+    norm = float(np.linalg.norm(mean))
+    return mean / np.float32(norm) if norm > 0 and len(rows) > 1 else mean
+
+
 def embed_images_and_captions(
     embedder: Embedder,
-    images: Sequence[Image.Image],
+    images: Sequence[Sequence[Image.Image]],
     captions: Sequence[str | None],
     *,
     policy: RetryPolicy = DEFAULT_RETRY,
 ) -> tuple[list[dict[str, Vector]], dict[int, Exception]]:
-    """Named vectors per asset: ``image`` from pixels, ``caption`` from text when there is one.
+    """Named vectors per asset: ``image`` from its pixels, ``caption`` from its text.
 
-    Returns the vectors of each asset and the errors of the assets that failed either part.
+    ``images[i]`` holds asset ``i``'s images (none, one, or several views whose vectors are
+    averaged). Returns each asset's vectors and the errors of assets that failed any part.
     """
     limits = embedder.info.limits
+    owners = [index for index, views in enumerate(images) for _ in views]
+    flat = [view for views in images for view in views]
     texted = [i for i, caption in enumerate(captions) if caption]
     texts = [captions[i] or "" for i in texted]
     # With room for several calls in flight, images and captions go side by side.
-    split = limits.max_concurrency > 1 and bool(images) and bool(texts)
+    split = limits.max_concurrency > 1 and bool(flat) and bool(texts)
     each = max(1, limits.max_concurrency // 2) if split else limits.max_concurrency
 
     def embed_images() -> EmbedOutcome:
         return embed_isolating(
             embedder.embed_images,
-            images,
+            flat,
             batch_size=limits.max_batch,
             what="images",
             policy=policy,
@@ -135,15 +145,23 @@ def embed_images_and_captions(
             text_outcome = captions_done.result()
     else:
         image_outcome, text_outcome = embed_images(), embed_captions()
-    errors = dict(image_outcome.errors)
+    errors: dict[int, Exception] = {}
+    views: dict[int, list[Vector]] = {}
+    for position, owner in enumerate(owners):
+        error = image_outcome.errors.get(position)
+        vector = image_outcome.vectors[position]
+        if error is not None:
+            errors.setdefault(owner, error)
+        elif vector is not None:
+            views.setdefault(owner, []).append(vector)
     for position, error in text_outcome.errors.items():
         errors.setdefault(texted[position], error)
-    caption_vectors: dict[int, Vector | None] = dict(zip(texted, text_outcome.vectors, strict=True))
+    caption_vectors = dict(zip(texted, text_outcome.vectors, strict=True))
     named: list[dict[str, Vector]] = []
-    for index, image_vector in enumerate(image_outcome.vectors):
+    for index in range(len(images)):
         vectors: dict[str, Vector] = {}
-        if image_vector is not None:
-            vectors[IMAGE] = np.asarray(image_vector, dtype=np.float32)
+        if index in views:
+            vectors[IMAGE] = _mean_direction(views[index])
         caption_vector = caption_vectors.get(index)
         if caption_vector is not None:
             vectors[CAPTION] = caption_vector

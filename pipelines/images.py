@@ -63,7 +63,7 @@ def open_image(data: bytes, *, max_pixels: int) -> Image.Image:
             f"{_describe_bytes(data)} (expected JPEG, PNG, WebP, GIF, BMP or TIFF)"
         ) from error
     except (OSError, SyntaxError, ValueError) as error:
-        raise CorruptImage(f"the image header is damaged: {error}") from error
+        raise CorruptImage(f"the image header is damaged or truncated: {error}") from error
     if image.format not in READABLE_FORMATS:
         raise UnsupportedFormat(
             f"{image.format} images are not supported (expected JPEG, PNG, WebP, GIF, BMP or TIFF)"
@@ -130,9 +130,9 @@ def decode_image(
     image_format = str(image.format)
     description = caption_from_metadata(image)
     if limits is not None and limits.model_image_side and image.format in ("JPEG", "MPO"):
-        # Let the JPEG decoder scale down by a power of two while decoding: several times
-        # cheaper for camera photos, and the result stays at least twice the model's input.
-        side = 2 * limits.model_image_side
+        # Let the JPEG decoder scale down by a power of two while decoding (DCT scaling, an
+        # area average): several times cheaper for photos, never below the model's input.
+        side = limits.model_image_side
         image.draft("RGB", (side, side))
     try:
         image.seek(0)
@@ -154,14 +154,14 @@ def normalize_image(image: Image.Image, limits: EmbedderLimits | None = None) ->
 def fit_image(image: Image.Image, limits: EmbedderLimits) -> Image.Image:
     """Resize ``image`` (keeping its aspect ratio) until it satisfies ``limits``.
 
-    Larger than the model's input side: scaled so the short side is twice that side (the model
-    resizes further itself). Over a pixel or side limit: scaled down to fit. Under a minimum
-    side: scaled up. Never dropped.
+    Larger than the model's input side: scaled so the short side equals it, which is the
+    resize a CLIP processor does first (so it then has nothing left to do). Over a pixel or
+    side limit: scaled down to fit. Under a minimum side: scaled up. Never dropped.
     """
     width, height = image.size
     scale = 1.0
-    if limits.model_image_side and min(width, height) > 2 * limits.model_image_side:
-        scale = 2 * limits.model_image_side / min(width, height)
+    if limits.model_image_side and min(width, height) > limits.model_image_side:
+        scale = limits.model_image_side / min(width, height)
     if limits.max_image_side and max(width, height) * scale > limits.max_image_side:
         scale = limits.max_image_side / max(width, height)
     if limits.max_image_pixels and width * height * scale * scale > limits.max_image_pixels:

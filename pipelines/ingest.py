@@ -1,14 +1,15 @@
-"""Ingest a folder or bucket of images: list, read, decode, caption, embed, upsert.
+"""Ingest a folder or bucket: list, extract (images, PDF pages, products), embed, upsert.
 
-Three stages overlap: worker threads read (async, bounded concurrency) and decode upcoming
-batches, the calling thread embeds the current batch, and a writer thread upserts the previous
-one. Every listed object ends up written, skipped (unchanged or not an image) or failed with
-its reason; a re-run skips what is already stored with the same content hash.
+Three stages overlap: a planner thread walks the listing, worker threads read and decode
+units of work (a batch of images, one PDF, one catalog) into prepared batches, the calling
+thread embeds them, and a writer thread upserts the previous batch. Every listed object ends
+up written, skipped (unchanged or not an input) or failed with its reason; a re-run skips what
+is already stored with the same content hash.
 """
 
 from __future__ import annotations
 
-import asyncio
+import io
 import logging
 import time
 from collections import deque
@@ -16,25 +17,30 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from functools import partial
-
-from PIL import Image
+from typing import Any
 
 from connectors.embedders.base import Embedder
 from connectors.sources.base import Source
 from connectors.stores.base import VectorStore
-from pipelines.captions import SidecarError, caption_from_sidecar, clean_caption
 from pipelines.deadletters import DeadLetterSink
 from pipelines.embed import embed_images_and_captions
-from pipelines.images import decode_image
-from pipelines.listing import Ignored, ImageCandidate, pair_sidecars
+from pipelines.extract.base import ExtractContext, Prepared, PreparedBatch
+from pipelines.extract.catalogs import catalog_format
+from pipelines.extract.images import prepare_images
+from pipelines.extract.pdfs import extract_pdf
+from pipelines.extract.products import extract_catalog
+from pipelines.extract.references import ReferenceReader
+from pipelines.globs import selected
+from pipelines.listing import ImageCandidate, pair_sidecars
 from pipelines.points import build_point
-from pipelines.retry import DEFAULT_RETRY, RetryPolicy, acall_with_retry, call_with_retry
-from pipelines.stages import AsyncRunner, chunked, prefetch_map
-from schemas.assets import Asset, AssetKind
+from pipelines.retry import DEFAULT_RETRY, RetryPolicy, call_with_retry
+from pipelines.stages import AsyncRunner, parallel_batches
 from schemas.collection import CollectionSpec
-from schemas.config import IngestConfig
-from schemas.errors import InvalidInput, ObjectTooLarge, TransientError
+from schemas.config import CatalogConfig, HttpConfig, IngestConfig, PdfConfig, SourceConfig
+from schemas.embedding import EmbedderInfo, EmbedderLimits
+from schemas.errors import ConfigError, InvalidInput, TransientError
 from schemas.objects import ObjectInfo
 from schemas.points import Point
 from schemas.summary import Failure, RunSummary, Stage
@@ -46,21 +52,46 @@ _IGNORED_EXAMPLES = 20
 _WRITES_IN_FLIGHT = 2
 
 
-@dataclass
-class PreparedImage:
-    """A decoded image and the asset it will become."""
+class Kind(StrEnum):
+    """What a run ingests."""
 
-    asset: Asset
-    pixels: Image.Image
+    IMAGES = "images"
+    PDFS = "pdfs"
+    PRODUCTS = "products"
 
 
-@dataclass
-class PreparedBatch:
-    """The outcome of reading and decoding one batch of candidates."""
+DEFAULT_KINDS = frozenset({Kind.IMAGES, Kind.PDFS})
 
-    items: list[PreparedImage] = field(default_factory=list)
-    unchanged: int = 0
-    failures: list[Failure] = field(default_factory=list)
+
+@dataclass(frozen=True)
+class ImageChunk:
+    """A batch of images to read and decode together."""
+
+    candidates: list[ImageCandidate]
+
+
+@dataclass(frozen=True)
+class DocumentTask:
+    """One PDF document."""
+
+    obj: ObjectInfo
+
+
+@dataclass(frozen=True)
+class CatalogTask:
+    """One product catalog."""
+
+    obj: ObjectInfo
+
+
+@dataclass(frozen=True)
+class IgnoredTask:
+    """Objects this run does not take, with the reason."""
+
+    items: list[tuple[str, str]]
+
+
+Task = ImageChunk | DocumentTask | CatalogTask | IgnoredTask
 
 
 @dataclass
@@ -68,20 +99,69 @@ class WriteResult:
     """The outcome of upserting one batch of points."""
 
     written: int = 0
+    deleted: int = 0
     failures: list[Failure] = field(default_factory=list)
 
 
-class ImageIngestion:
-    """One run of the image pipeline into one collection."""
+def plan(
+    objects: Iterable[ObjectInfo], *, kinds: frozenset[Kind], config: IngestConfig
+) -> Iterator[Task]:
+    """Units of work from a listing, in listing order."""
+    ignored: list[tuple[str, str]] = []
+    images: list[ImageCandidate] = []
+
+    def chosen() -> Iterator[ObjectInfo]:
+        for obj in objects:
+            if selected(obj.key, config.include, config.exclude):
+                yield obj
+            else:
+                ignored.append((obj.key, "excluded by ingest.include/exclude"))
+
+    for item in pair_sidecars(chosen()):
+        if isinstance(item, ImageCandidate):
+            if Kind.IMAGES in kinds:
+                images.append(item)
+            else:
+                ignored.append(
+                    (item.image.key, "an image (this run ingests " + ", ".join(sorted(kinds)) + ")")
+                )
+                ignored += [(s.key, "sidecar of an image not ingested") for s in item.sidecars]
+        elif item.obj.suffix == ".pdf" and Kind.PDFS in kinds:
+            yield DocumentTask(item.obj)
+        elif catalog_format(item.obj.key) and Kind.PRODUCTS in kinds:
+            yield CatalogTask(item.obj)
+        elif catalog_format(item.obj.key) in ("parquet", "csv", "jsonl"):
+            ignored.append((item.obj.key, "a catalog: ingest it with --kind products"))
+        else:
+            ignored.append((item.obj.key, item.reason))
+        if len(images) >= config.batch_size:
+            yield ImageChunk(images)
+            images = []
+        if len(ignored) >= config.batch_size:
+            yield IgnoredTask(ignored)
+            ignored = []
+    if images:
+        yield ImageChunk(images)
+    if ignored:
+        yield IgnoredTask(ignored)
+
+
+class Ingestion:
+    """One ingestion run into one collection."""
 
     def __init__(
         self,
         source: Source,
-        embedder: Embedder,
+        embedder: Embedder | None,
         store: VectorStore,
         *,
         collection: str,
         config: IngestConfig,
+        kinds: frozenset[Kind] = DEFAULT_KINDS,
+        pdf: PdfConfig | None = None,
+        catalog: CatalogConfig | None = None,
+        source_config: SourceConfig | None = None,
+        http: HttpConfig | None = None,
         tenant: str | None = None,
         dead_letters: DeadLetterSink | None = None,
         on_progress: ProgressCallback | None = None,
@@ -92,39 +172,63 @@ class ImageIngestion:
         self.store = store
         self.collection = collection
         self.config = config
+        self.kinds = kinds
+        self.pdf = pdf or PdfConfig()
+        self.catalog = catalog or CatalogConfig()
+        self.source_config = source_config or SourceConfig()
+        self.http = http or HttpConfig()
         self.tenant = tenant
         self.dead_letters = dead_letters
         self.on_progress = on_progress
         self.retry = retry
+        self.server_side = store.capabilities.server_side_vectors
+        self.info = self._vector_space()
         self.summary = RunSummary(collection=collection)
+
+    def _vector_space(self) -> EmbedderInfo:
+        if self.server_side:
+            vectorizer = self.store.capabilities.vectorizer
+            if vectorizer is None:
+                raise ConfigError("the store computes vectors but does not name its vectorizer")
+            return vectorizer
+        if self.embedder is None:
+            raise ConfigError("an embedder is needed: the store does not compute vectors itself")
+        return self.embedder.info
 
     # --- orchestration -------------------------------------------------------------------------
 
     def run(self, prefix: str = "") -> RunSummary:
-        """Ingest every image under ``prefix`` and return the run's summary."""
+        """Ingest every object under ``prefix`` and return the run's summary."""
         started = time.monotonic()
-        usage_before = self.embedder.usage()
+        usage_before = self.embedder.usage() if self.embedder is not None else None
         self.source.precheck()
         self.store.ensure_collection(
             CollectionSpec.for_embedder(
-                self.collection, self.embedder.info, keywords=self.store.capabilities.keywords
+                self.collection, self.info, keywords=self.store.capabilities.keywords
             )
         )
         writes: deque[Future[WriteResult]] = deque()
+        limits = self.info.limits if not self.server_side else EmbedderLimits()
         with AsyncRunner() as runner, ThreadPoolExecutor(1, "mmingest-write") as writer:
-            batches = chunked(self._candidates(prefix), self.config.batch_size)
+            context = ExtractContext(
+                self.source, self.store, self.collection, self.config, limits, runner, self.retry
+            )
+            references = ReferenceReader(
+                self.source, source_config=self.source_config, http=self.http, retry=self.retry
+            )
             try:
-                for prepared in prefetch_map(
-                    lambda batch: self._prepare(batch, runner),
-                    batches,
+                for prepared in parallel_batches(
+                    plan(self.source.list(prefix), kinds=self.kinds, config=self.config),
+                    partial(self._extract, context=context, references=references),
                     workers=self.config.decode_workers,
                     depth=self.config.prefetch_batches,
                 ):
-                    self.summary.unchanged += prepared.unchanged
-                    self._fail(prepared.failures)
-                    points = self._embed(prepared.items)
-                    if points:
-                        writes.append(writer.submit(self._write, points))
+                    self._account_prepared(prepared)
+                    points, places = self._points(prepared.items)
+                    if points or prepared.stale_ids:
+                        writes.append(
+                            writer.submit(self._write, points, places, prepared.stale_ids)
+                        )
                     while len(writes) > _WRITES_IN_FLIGHT:
                         self._account(writes.popleft().result())
                     self._progress(started)
@@ -132,19 +236,33 @@ class ImageIngestion:
                 # Whatever stopped the run, points already embedded still land.
                 while writes:
                     self._account(writes.popleft().result())
-        self.summary.add_usage(self.embedder.usage().since(usage_before))
+                references.close()
+        if self.embedder is not None and usage_before is not None:
+            self.summary.add_usage(self.embedder.usage().since(usage_before))
         self._progress(started)
         return self.summary
 
-    def _candidates(self, prefix: str) -> Iterator[ImageCandidate]:
-        for item in pair_sidecars(self.source.list(prefix)):
-            self.summary.seen += 1
-            if isinstance(item, Ignored):
-                self.summary.ignored += 1
-                if len(self.summary.ignored_examples) < _IGNORED_EXAMPLES:
-                    self.summary.ignored_examples.append(f"{item.obj.key}: {item.reason}")
-                continue
-            yield item
+    def _extract(
+        self, task: Task, *, context: ExtractContext, references: ReferenceReader
+    ) -> Iterator[PreparedBatch]:
+        if isinstance(task, ImageChunk):
+            yield prepare_images(task.candidates, context)
+        elif isinstance(task, DocumentTask):
+            yield from extract_pdf(task.obj, context, self.pdf)
+        elif isinstance(task, CatalogTask):
+            yield from extract_catalog(task.obj, context, self.catalog, references)
+        else:
+            yield PreparedBatch(seen=len(task.items), ignored=task.items)
+
+    def _account_prepared(self, prepared: PreparedBatch) -> None:
+        summary = self.summary
+        summary.seen += prepared.seen
+        summary.unchanged += prepared.unchanged
+        summary.ignored += len(prepared.ignored)
+        room = _IGNORED_EXAMPLES - len(summary.ignored_examples)
+        summary.ignored_examples += [f"{key}: {why}" for key, why in prepared.ignored[:room]]
+        summary.warnings += prepared.warnings
+        self._fail(prepared.failures)
 
     def _progress(self, started: float) -> None:
         self.summary.elapsed_s = time.monotonic() - started
@@ -160,121 +278,54 @@ class ImageIngestion:
 
     def _account(self, result: WriteResult) -> None:
         self.summary.written += result.written
+        self.summary.deleted += result.deleted
         self._fail(result.failures)
-
-    # --- read and decode (worker threads) ------------------------------------------------------
-
-    def _prepare(self, batch: list[ImageCandidate], runner: AsyncRunner) -> PreparedBatch:
-        prepared = PreparedBatch()
-        stored = call_with_retry(
-            lambda: self.store.fetch_hashes(self.collection, [c.image_id for c in batch]),
-            what="checking stored content hashes",
-            policy=self.retry,
-        )
-        todo = [c for c in batch if stored.get(c.image_id) != c.content_hash]
-        prepared.unchanged = len(batch) - len(todo)
-        contents = runner.run(self._read_all(todo))
-        for candidate in todo:
-            uri = candidate.image.uri
-            try:
-                data = contents[candidate.image.key]
-                if isinstance(data, BaseException):
-                    raise data
-            except (InvalidInput, TransientError) as error:
-                prepared.failures.append(Failure.of(uri, Stage.READ, error))
-                continue
-            try:
-                caption = self._sidecar_caption(candidate, contents)
-                decoded = decode_image(
-                    data,
-                    max_pixels=self.config.max_image_pixels,
-                    limits=self.embedder.info.limits,
-                )
-            except (InvalidInput, TransientError) as error:
-                prepared.failures.append(Failure.of(uri, Stage.DECODE, error))
-                continue
-            asset = Asset(
-                kind=AssetKind.IMAGE,
-                source_uri=uri,
-                content_hash=candidate.content_hash,
-                caption=clean_caption(
-                    caption or decoded.description, max_chars=self.config.max_caption_chars
-                ),
-                fields={
-                    "width": decoded.width,
-                    "height": decoded.height,
-                    "format": decoded.format.lower(),
-                },
-            )
-            prepared.items.append(PreparedImage(asset, decoded.pixels))
-        return prepared
-
-    async def _read_all(self, candidates: list[ImageCandidate]) -> dict[str, bytes | BaseException]:
-        limit = asyncio.Semaphore(self.config.read_concurrency)
-
-        async def read(obj: ObjectInfo, max_bytes: int) -> bytes:
-            if obj.size > max_bytes:
-                raise ObjectTooLarge(
-                    f"{obj.key} is {obj.size:,} bytes, over the limit of {max_bytes:,}"
-                )
-            async with limit:
-                return await acall_with_retry(
-                    lambda: self.source.read(obj), what=f"reading {obj.uri}", policy=self.retry
-                )
-
-        objects: list[tuple[ObjectInfo, int]] = []
-        for candidate in candidates:
-            objects.append((candidate.image, self.config.max_object_bytes))
-            objects += [(s, self.config.max_sidecar_bytes) for s in candidate.sidecars]
-        results = await asyncio.gather(
-            *(read(obj, max_bytes) for obj, max_bytes in objects), return_exceptions=True
-        )
-        return {obj.key: result for (obj, _), result in zip(objects, results, strict=True)}
-
-    @staticmethod
-    def _sidecar_caption(
-        candidate: ImageCandidate, contents: dict[str, bytes | BaseException]
-    ) -> str | None:
-        # .json before .txt: a structured caption wins over a plain one.
-        for sidecar in sorted(candidate.sidecars, key=lambda s: s.suffix != ".json"):
-            data = contents[sidecar.key]
-            if isinstance(data, ObjectTooLarge):
-                raise SidecarError(f"caption sidecar {sidecar.key}: {data}")
-            if isinstance(data, BaseException):
-                raise data
-            caption = caption_from_sidecar(sidecar.name, data)
-            if caption and caption.strip():
-                return caption
-        return None
 
     # --- embed (calling thread) and write (writer thread) -----------------------------------
 
-    def _embed(self, items: list[PreparedImage]) -> list[Point]:
+    def _points(self, items: list[Prepared]) -> tuple[list[Point], list[str]]:
+        """The points of the embedded items, and where each came from (for failures)."""
         if not items:
-            return []
+            return [], []
+        now = datetime.now(UTC)
+        if self.server_side:
+            return [self._server_side_point(item, now) for item in items], [
+                _where(item) for item in items
+            ]
+        assert self.embedder is not None
         named, errors = embed_images_and_captions(
             self.embedder,
-            [item.pixels for item in items],
+            [item.images for item in items],
             [item.asset.caption for item in items],
             policy=self.retry,
         )
-        self._fail(Failure.of(items[i].asset.source_uri, Stage.EMBED, e) for i, e in errors.items())
-        now = datetime.now(UTC)
-        return [
+        self._fail(Failure.of(_where(items[i]), Stage.EMBED, e) for i, e in errors.items())
+        kept = [index for index in range(len(items)) if index not in errors]
+        points = [
             build_point(
-                item.asset,
-                vectors,
-                embedder=self.embedder.info,
+                items[index].asset,
+                named[index],
+                embedder=self.info,
                 tenant=self.tenant,
                 ingested_at=now,
             )
-            for index, (item, vectors) in enumerate(zip(items, named, strict=True))
-            if index not in errors
+            for index in kept
         ]
+        return points, [_where(items[index]) for index in kept]
 
-    def _write(self, points: list[Point]) -> WriteResult:
+    def _server_side_point(self, item: Prepared, now: datetime) -> Point:
+        point = build_point(item.asset, {}, embedder=self.info, tenant=self.tenant, ingested_at=now)
+        if not item.images:
+            return point
+        buffer = io.BytesIO()
+        item.images[0].save(buffer, format="JPEG", quality=90)
+        return point.model_copy(update={"image_data": buffer.getvalue()})
+
+    def _write(self, points: list[Point], places: list[str], stale_ids: list[str]) -> WriteResult:
         result = WriteResult()
-        for chunk in chunked(points, self.store.capabilities.max_batch):
+        size = self.store.capabilities.max_batch
+        for start in range(0, len(points), size):
+            chunk = points[start : start + size]
             try:
                 call_with_retry(
                     partial(self.store.upsert, self.collection, chunk),
@@ -283,38 +334,84 @@ class ImageIngestion:
                 )
             except (TransientError, InvalidInput) as error:
                 result.failures += [
-                    Failure.of(point.payload["source_uri"], Stage.WRITE, error) for point in chunk
+                    Failure.of(place, Stage.WRITE, error) for place in places[start : start + size]
                 ]
             else:
                 result.written += len(chunk)
+        if stale_ids:
+            call_with_retry(
+                partial(self.store.delete, self.collection, stale_ids),
+                what=f"deleting {len(stale_ids)} stale points",
+                policy=self.retry,
+            )
+            result.deleted += len(stale_ids)
         return result
 
 
-def ingest_images(
+def _where(item: Prepared) -> str:
+    asset = item.asset
+    if asset.page is not None:
+        return f"{asset.source_uri}#page={asset.page}"
+    return f"{asset.source_uri}#{asset.part}" if asset.part else asset.source_uri
+
+
+def ingest(
     source: Source,
-    embedder: Embedder,
+    embedder: Embedder | None,
     store: VectorStore,
     *,
     collection: str,
     config: IngestConfig | None = None,
-    tenant: str | None = None,
+    kinds: Iterable[Kind | str] = DEFAULT_KINDS,
     prefix: str = "",
-    dead_letters: DeadLetterSink | None = None,
-    on_progress: ProgressCallback | None = None,
-    retry: RetryPolicy = DEFAULT_RETRY,
+    **options: Any,
 ) -> RunSummary:
-    """Ingest every image of ``source`` (under ``prefix``) into ``collection``.
+    """Ingest ``source`` (under ``prefix``) into ``collection``; see :class:`Ingestion`.
 
-    Returns the run's summary; failed objects are also recorded in ``dead_letters``.
+    ``kinds`` picks what is ingested: images and PDFs by default, or product catalogs.
     """
-    return ImageIngestion(
+    return Ingestion(
         source,
         embedder,
         store,
         collection=collection,
         config=config or IngestConfig(),
-        tenant=tenant,
-        dead_letters=dead_letters,
-        on_progress=on_progress,
-        retry=retry,
+        kinds=frozenset(Kind(kind) for kind in kinds),
+        **options,
     ).run(prefix)
+
+
+def ingest_images(
+    source: Source,
+    embedder: Embedder | None,
+    store: VectorStore,
+    *,
+    collection: str,
+    **options: Any,
+) -> RunSummary:
+    """Ingest only the images of ``source``."""
+    return ingest(source, embedder, store, collection=collection, kinds=[Kind.IMAGES], **options)
+
+
+def ingest_pdfs(
+    source: Source,
+    embedder: Embedder | None,
+    store: VectorStore,
+    *,
+    collection: str,
+    **options: Any,
+) -> RunSummary:
+    """Ingest only the PDFs of ``source``, one point per page."""
+    return ingest(source, embedder, store, collection=collection, kinds=[Kind.PDFS], **options)
+
+
+def ingest_products(
+    source: Source,
+    embedder: Embedder | None,
+    store: VectorStore,
+    *,
+    collection: str,
+    **options: Any,
+) -> RunSummary:
+    """Ingest the product catalogs of ``source``, one point per record."""
+    return ingest(source, embedder, store, collection=collection, kinds=[Kind.PRODUCTS], **options)

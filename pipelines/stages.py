@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Coroutine, Iterable, Iterator
@@ -28,7 +29,11 @@ class AsyncRunner:
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run ``coroutine`` on the loop and wait for its result (from any other thread)."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+        return self.submit(coroutine).result()
+
+    def submit(self, coroutine: Coroutine[Any, Any, T]) -> Future[T]:
+        """Start ``coroutine`` on the loop; its future can be waited on from any thread."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
 
     def close(self) -> None:
         """Stop the loop and its thread."""
@@ -77,3 +82,93 @@ def prefetch_map(
         finally:
             for future in pending:
                 future.cancel()
+
+
+class _Raised:
+    """An exception travelling from a worker thread to the consumer."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_DONE = object()
+_POLL_S = 0.1
+
+
+def parallel_batches(
+    tasks: Iterable[A],
+    run: Callable[[A], Iterable[B]],
+    *,
+    workers: int,
+    depth: int,
+) -> Iterator[B]:
+    """Results of ``run`` over ``tasks``, produced by worker threads, in completion order.
+
+    ``tasks`` is consumed on its own thread (a slow listing overlaps with everything else);
+    each task may yield several results (a long PDF yields its pages a batch at a time). At
+    most ``depth`` results wait for the consumer, so memory stays bounded. The first exception
+    raised anywhere stops every thread and is re-raised here; closing the iterator early
+    stops them too.
+    """
+    todo: queue.Queue[Any] = queue.Queue(maxsize=max(2, workers * 2))
+    done: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(channel: queue.Queue[Any], item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                channel.put(item, timeout=_POLL_S)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def plan() -> None:
+        try:
+            for task in tasks:
+                if not put(todo, task):
+                    return
+        except BaseException as error:  # handed to the consumer, which re-raises it
+            put(done, _Raised(error))
+        finally:
+            for _ in range(workers):
+                put(todo, _DONE)
+
+    def work() -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    task = todo.get(timeout=_POLL_S)
+                except queue.Empty:
+                    continue
+                if task is _DONE:
+                    return
+                for result in run(task):
+                    if not put(done, result):
+                        return
+        except BaseException as error:
+            put(done, _Raised(error))
+        finally:
+            put(done, _DONE)
+
+    threads = [threading.Thread(target=plan, name="mmingest-plan", daemon=True)]
+    threads += [
+        threading.Thread(target=work, name=f"mmingest-prep-{index}", daemon=True)
+        for index in range(workers)
+    ]
+    for thread in threads:
+        thread.start()
+    finished = 0
+    try:
+        while finished < workers:
+            item = done.get()
+            if item is _DONE:
+                finished += 1
+            elif isinstance(item, _Raised):
+                raise item.error
+            else:
+                yield item
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, SecretStr, Tag, field_validator
 
 from schemas.embedder_config import (
     AzureVisionEmbedderConfig,
@@ -105,6 +105,118 @@ StoreConfig = Annotated[
 ]
 
 
+# --- sources ---------------------------------------------------------------------------------
+
+
+class S3SourceConfig(_Config):
+    """S3 and S3-compatible stores (MinIO, R2, ...). Unset values come from the standard
+    ``AWS_*`` environment variables and profiles."""
+
+    endpoint: str | None = Field(
+        None, description="S3-compatible endpoint URL (MinIO, R2...); else AWS_ENDPOINT_URL."
+    )
+    region: str | None = Field(None, description="Bucket region; else AWS_REGION.")
+    access_key_id: str | None = Field(None, description="Else AWS_ACCESS_KEY_ID.")
+    secret_access_key: SecretStr | None = Field(None, description="Else AWS_SECRET_ACCESS_KEY.")
+    session_token: SecretStr | None = Field(None, description="Else AWS_SESSION_TOKEN.")
+    anonymous: bool = Field(False, description="Unsigned requests (public buckets).")
+    allow_http: bool = Field(False, description="Allow plain-HTTP endpoints (local servers).")
+    virtual_hosted_style: bool | None = Field(
+        None, description="bucket.host URLs instead of host/bucket paths."
+    )
+
+
+class GcsSourceConfig(_Config):
+    """Google Cloud Storage. Unset values come from ``GOOGLE_*`` variables and ADC."""
+
+    service_account_path: Path | None = Field(None, description="Service account JSON file.")
+    anonymous: bool = Field(False, description="Unsigned requests (public buckets).")
+
+
+class AzureSourceConfig(_Config):
+    """Azure Blob Storage (``az://container/prefix``). Unset values come from ``AZURE_*``."""
+
+    account_name: str | None = Field(None, description="Else AZURE_STORAGE_ACCOUNT_NAME.")
+    account_key: SecretStr | None = Field(None, description="Else AZURE_STORAGE_ACCOUNT_KEY.")
+    sas_token: SecretStr | None = Field(None, description="Shared access signature.")
+    endpoint: str | None = Field(None, description="Blob endpoint URL override.")
+    use_emulator: bool = Field(False, description="Talk to a local Azurite emulator.")
+
+
+class SourceConfig(_Config):
+    """Object storage access shared by every bucket source."""
+
+    s3: S3SourceConfig = Field(default_factory=S3SourceConfig)
+    gcs: GcsSourceConfig = Field(default_factory=GcsSourceConfig)
+    azure: AzureSourceConfig = Field(default_factory=AzureSourceConfig)
+    max_retries: int = Field(4, ge=0, le=20, description="Retries of a failed request.")
+    timeout_s: float = Field(60.0, gt=0, description="Per-request timeout.")
+    list_page_size: int = Field(1000, ge=1, le=10_000, description="Keys per listing page.")
+
+
+class HttpConfig(_Config):
+    """Fetching images referenced by ``http(s)://`` URLs in catalogs."""
+
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["*"],
+        description="Host names (fnmatch patterns, e.g. '*.example.com') URLs may point to.",
+    )
+    allow_private_hosts: list[str] = Field(
+        default_factory=list,
+        description="'host:port' entries allowed to resolve to loopback/private/link-local "
+        "addresses (everything else that does is refused).",
+    )
+    timeout_s: float = Field(20.0, gt=0, description="Connect and read timeout.")
+    max_bytes: int = Field(32 * 1024 * 1024, ge=1, description="Largest response accepted.")
+    max_redirects: int = Field(3, ge=0, le=10, description="Redirects followed (each checked).")
+    concurrency: int = Field(16, ge=1, le=256, description="Concurrent downloads.")
+
+
+# --- extraction ------------------------------------------------------------------------------
+
+
+class PdfConfig(_Config):
+    """Rendering and text extraction of PDF pages."""
+
+    dpi: float = Field(96.0, gt=0, le=600, description="Render resolution.")
+    max_pixels: int = Field(
+        4_000_000, ge=10_000, description="Pixel budget per rendered page (caps huge pages)."
+    )
+    max_pages: int = Field(1000, ge=1, description="Documents with more pages are refused.")
+    max_text_chars: int = Field(20_000, ge=1, description="Page text kept for caption/keywords.")
+    password: SecretStr | None = Field(None, description="Password for encrypted PDFs.")
+
+
+class CatalogConfig(_Config):
+    """How product catalogs (Parquet, CSV, JSON Lines, JSON) map onto products."""
+
+    id_column: str = Field("id", description="Unique record key.")
+    title_column: str | None = Field("title", description="Product title.")
+    description_column: str | None = Field("description", description="Product description.")
+    image_columns: list[str] = Field(
+        default_factory=lambda: ["image"],
+        description="Columns holding image references (key relative to the catalog, "
+        "s3://, gs://, az:// or http(s):// URL; a column may hold a list).",
+    )
+    field_columns: list[str] | None = Field(
+        None, description="Extra payload columns (default: every other column)."
+    )
+    missing_image: Literal["caption_only", "fail"] = Field(
+        "caption_only",
+        description="A record without a usable image: store its caption vector only, or fail it.",
+    )
+    csv_delimiter: str = Field(",", min_length=1, max_length=1, description="CSV delimiter.")
+    max_json_bytes: int = Field(
+        256 * 1024 * 1024, ge=1, description="Largest JSON-array catalog (JSON Lines stream)."
+    )
+
+    @field_validator("title_column", "description_column", mode="before")
+    @classmethod
+    def _empty_means_none(cls, value: Any) -> Any:
+        # MMINGEST_CATALOG__DESCRIPTION_COLUMN= (empty) switches the column off.
+        return None if value == "" else value
+
+
 # --- pipeline --------------------------------------------------------------------------------
 
 
@@ -129,19 +241,32 @@ class IngestConfig(_Config):
         8192, ge=1, description="Captions are cut to this length for storage and embedding."
     )
     max_sidecar_bytes: int = Field(1024 * 1024, ge=1, description="Larger sidecars are refused.")
+    include: list[str] = Field(
+        default_factory=list, description="Only keys matching one of these globs ('**' spans /)."
+    )
+    exclude: list[str] = Field(
+        default_factory=list, description="Skip keys matching any of these globs."
+    )
 
 
 __all__ = [
     "EMBEDDER_CONFIGS",
+    "AzureSourceConfig",
     "AzureVisionEmbedderConfig",
+    "CatalogConfig",
     "ClipEmbedderConfig",
     "CohereEmbedderConfig",
     "DashScopeEmbedderConfig",
     "EmbedderConfig",
     "EmbeddingCacheConfig",
+    "GcsSourceConfig",
+    "HttpConfig",
     "IngestConfig",
+    "PdfConfig",
     "QdrantEdgeStoreConfig",
     "RemoteEmbedderConfig",
+    "S3SourceConfig",
+    "SourceConfig",
     "StoreConfig",
     "VertexEmbedderConfig",
     "VoyageEmbedderConfig",

@@ -45,8 +45,8 @@ class EmbedderLimits(BaseModel):
     max_image_side: int | None = Field(None, description="Largest accepted side, in pixels.")
     model_image_side: int | None = Field(
         None,
-        description="The side the model resizes its input to: larger images are downscaled "
-        "to about this size before preprocessing, which changes nothing the model sees.",
+        description="The side the model resizes its input's short side to: larger images are "
+        "downscaled to it before preprocessing (the processor's own first step).",
     )
     image_formats: tuple[str, ...] = Field(
         (),

@@ -22,12 +22,16 @@ from pydantic_settings import (
 
 from schemas.collection import validate_collection_name
 from schemas.config import (
+    CatalogConfig,
     ClipEmbedderConfig,
     EmbedderConfig,
     EmbeddingCacheConfig,
+    HttpConfig,
     IngestConfig,
+    PdfConfig,
     QdrantEdgeStoreConfig,
     RemoteEmbedderConfig,
+    SourceConfig,
     StoreConfig,
 )
 
@@ -55,6 +59,10 @@ class Settings(BaseSettings):
     embedder: EmbedderConfig = Field(default_factory=ClipEmbedderConfig)
     store: StoreConfig = Field(default_factory=QdrantEdgeStoreConfig)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
+    source: SourceConfig = Field(default_factory=SourceConfig)
+    http: HttpConfig = Field(default_factory=HttpConfig)
+    pdf: PdfConfig = Field(default_factory=PdfConfig)
+    catalog: CatalogConfig = Field(default_factory=CatalogConfig)
     embedding_cache: EmbeddingCacheConfig = Field(default_factory=EmbeddingCacheConfig)
 
     @field_validator("collection")

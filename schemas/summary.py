@@ -53,9 +53,12 @@ class Failure(BaseModel):
 class RunSummary(BaseModel):
     """Counts of one ingestion run. ``seen == written + skipped + failed`` always holds.
 
+    Counts are of *items*: an image, a PDF page or a product record (a document or catalog
+    that cannot be opened is one failed item; an unchanged document one unchanged item).
     ``skipped`` breaks down into ``unchanged`` (already stored with the same content) and
-    ``ignored`` (objects that are not inputs of this pipeline, e.g. a ``.csv`` in an image
-    folder); ``failures`` lists every failed object with its reason. ``billed_units`` are the
+    ``ignored`` (objects that are not inputs of this run, e.g. a ``.csv`` in an image folder);
+    ``failures`` lists every failed item with its reason; ``deleted`` counts stale points
+    removed (pages beyond a shortened document's new length). ``billed_units`` are the
     provider's units this run was charged for (``input_tokens``, ``images``...), with the
     provider requests made and the embedding cache's hits and misses beside them.
     """
@@ -72,6 +75,12 @@ class RunSummary(BaseModel):
     cache_hits: int = 0
     cache_misses: int = 0
     failures: list[Failure] = Field(default_factory=list)
+    warnings: list[Failure] = Field(
+        default_factory=list,
+        description="Problems that did not stop an item from landing (e.g. a product image "
+        "that could not be fetched while its caption vector was stored).",
+    )
+    deleted: int = 0
     ignored_examples: list[str] = Field(default_factory=list)
 
     def add_usage(self, usage: EmbedderUsage) -> None:

@@ -17,6 +17,7 @@ from connectors.stores.qdrant_edge import QdrantEdgeStore
 from pipelines.samples import write_images
 from schemas.config import ClipEmbedderConfig, QdrantEdgeStoreConfig
 from tests.support.models import build_tiny_clip
+from tests.support.s3 import S3Server, start_s3_server
 
 
 @pytest.fixture(autouse=True)
@@ -55,3 +56,9 @@ def image_folder(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     """A folder of 12 captioned sample images; returns it and file name -> caption."""
     folder = tmp_path / "images"
     return folder, write_images(folder, 12)
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """A real S3-API server (moto) on a free local port, for the whole session."""
+    yield from start_s3_server()

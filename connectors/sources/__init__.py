@@ -4,25 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from connectors.sources.base import Source
+from connectors.sources.base import Blob, Source
+from schemas.config import SourceConfig
 from schemas.errors import ConfigError
 
 
-def _local(uri: str) -> Source:
+def _local(uri: str, config: SourceConfig) -> Source:
     from connectors.sources.local import LocalFolderSource
 
     return LocalFolderSource(uri)
 
 
-def _memory(uri: str) -> Source:
+def _memory(uri: str, config: SourceConfig) -> Source:
     from connectors.sources.memory import MemorySource
 
     return MemorySource(uri)
 
 
-SOURCES: dict[str, Callable[[str], Source]] = {
+def _object_store(uri: str, config: SourceConfig) -> Source:
+    from connectors.sources.object_store import ObjectStoreSource
+
+    return ObjectStoreSource(uri, config)
+
+
+SOURCES: dict[str, Callable[[str, SourceConfig], Source]] = {
     "file": _local,
     "memory": _memory,
+    "s3": _object_store,
+    "gs": _object_store,
+    "az": _object_store,
 }
 """Source factories by URI scheme; a plain path means ``file``."""
 
@@ -33,14 +43,14 @@ def scheme_of(uri: str) -> str:
     return head.lower() if sep else "file"
 
 
-def open_source(uri: str) -> Source:
-    """The source for ``uri`` (``./images``, ``file:///data``, ``memory://name``, ...)."""
+def open_source(uri: str, config: SourceConfig | None = None) -> Source:
+    """The source for ``uri`` (``./images``, ``file:///data``, ``s3://bucket/prefix``, ...)."""
     scheme = scheme_of(uri)
     factory = SOURCES.get(scheme)
     if factory is None:
         known = ", ".join(f"{name}://" for name in sorted(SOURCES))
         raise ConfigError(f"unsupported source {uri!r}: known schemes are {known} or a local path")
-    return factory(uri)
+    return factory(uri, config or SourceConfig())
 
 
-__all__ = ["SOURCES", "Source", "open_source", "scheme_of"]
+__all__ = ["SOURCES", "Blob", "Source", "open_source", "scheme_of"]

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Protocol, runtime_checkable
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import BinaryIO, Protocol, runtime_checkable
 
+from schemas.errors import ObjectTooLarge
 from schemas.objects import ObjectInfo
+
+
+@dataclass(frozen=True)
+class Blob:
+    """An object's bytes and the user metadata stored with it (e.g. ``x-amz-meta-caption``)."""
+
+    data: bytes
+    metadata: Mapping[str, str] = field(default_factory=dict)
 
 
 @runtime_checkable
@@ -23,17 +33,34 @@ class Source(Protocol):
         ...
 
     def precheck(self) -> None:
-        """Fail fast (ConfigError / SourceUnavailable) if the source cannot be listed."""
+        """Fail fast (ConfigError / AuthenticationFailed / SourceUnavailable) if unusable."""
         ...
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         """Objects whose key starts with ``prefix``, in lexicographic key order."""
         ...
 
-    async def read(self, obj: ObjectInfo) -> bytes:
-        """The full content of ``obj``."""
+    def uri_of(self, key: str) -> str:
+        """The absolute URI of ``key`` (also for keys that were not listed)."""
+        ...
+
+    async def read(self, key: str, *, max_bytes: int | None = None) -> Blob:
+        """The content of ``key``; :class:`ObjectTooLarge` beyond ``max_bytes``.
+
+        Raises :class:`~schemas.errors.ObjectVanished` when the key does not exist.
+        """
+        ...
+
+    def open(self, key: str) -> BinaryIO:
+        """A seekable binary file over ``key``, for readers that stream (catalogs)."""
         ...
 
     def close(self) -> None:
         """Release connections and file handles."""
         ...
+
+
+def check_size(key: str, size: int, max_bytes: int | None) -> None:
+    """Refuse an object larger than ``max_bytes`` before reading it."""
+    if max_bytes is not None and size > max_bytes:
+        raise ObjectTooLarge(f"{key} is {size:,} bytes, over the limit of {max_bytes:,}")

@@ -7,8 +7,10 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 from urllib.parse import unquote, urlparse
 
+from connectors.sources.base import Blob, check_size
 from schemas.errors import ConfigError, ObjectVanished, SourceUnavailable
 from schemas.objects import ObjectInfo
 
@@ -90,22 +92,47 @@ class LocalFolderSource:
                 mtime=datetime.fromtimestamp(stat.st_mtime, UTC),
             )
 
-    def path_of(self, obj: ObjectInfo) -> Path:
-        """The file behind ``obj``, refusing keys that would leave the root."""
-        relative = PurePosixPath(obj.key)
+    def path_of(self, key: str) -> Path:
+        """The file behind ``key``, refusing keys that would leave the root."""
+        relative = PurePosixPath(key)
         if relative.is_absolute() or ".." in relative.parts:
-            raise ConfigError(f"object key {obj.key!r} escapes the source folder {self.root}")
+            raise ConfigError(f"object key {key!r} escapes the source folder {self.root}")
         return self.root.joinpath(*relative.parts)
 
-    async def read(self, obj: ObjectInfo) -> bytes:
-        """The file's bytes (read in a worker thread)."""
-        path = self.path_of(obj)
+    def uri_of(self, key: str) -> str:
+        """The ``file://`` URI of ``key``."""
+        return self.path_of(key).as_uri()
+
+    async def read(self, key: str, *, max_bytes: int | None = None) -> Blob:
+        """The file's bytes (read in a worker thread); local files carry no metadata."""
+        path = self.path_of(key)
+
+        def read_file() -> bytes:
+            with path.open("rb") as handle:
+                check_size(key, os.fstat(handle.fileno()).st_size, max_bytes)
+                return handle.read()
+
         try:
-            return await asyncio.to_thread(path.read_bytes)
+            return Blob(await asyncio.to_thread(read_file))
         except FileNotFoundError as error:
-            raise ObjectVanished(f"{obj.uri} was deleted after it was listed") from error
+            raise ObjectVanished(
+                f"{self.uri_of(key)} does not exist (deleted after listing?)"
+            ) from error
+        except IsADirectoryError as error:
+            raise ObjectVanished(f"{self.uri_of(key)} is a folder, not a file") from error
         except OSError as error:
-            raise SourceUnavailable(f"cannot read {obj.uri}: {error.strerror or error}") from error
+            raise SourceUnavailable(
+                f"cannot read {self.uri_of(key)}: {error.strerror or error}"
+            ) from error
+
+    def open(self, key: str) -> BinaryIO:
+        """The file, opened for reading."""
+        try:
+            return self.path_of(key).open("rb")
+        except FileNotFoundError as error:
+            raise ObjectVanished(f"{self.uri_of(key)} does not exist") from error
+        except OSError as error:
+            raise SourceUnavailable(f"cannot open {self.uri_of(key)}: {error.strerror}") from error
 
     def close(self) -> None:
         """Nothing to release."""

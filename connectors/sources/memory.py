@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
-from collections.abc import Iterator
+import io
+from collections.abc import Iterator, Mapping
 from threading import Lock
+from typing import BinaryIO
 
+from connectors.sources.base import Blob, check_size
 from schemas.errors import ObjectVanished
 from schemas.objects import ObjectInfo
 
-_BUCKETS: dict[str, dict[str, bytes]] = {}
+_BUCKETS: dict[str, dict[str, Blob]] = {}
+_SORTED: dict[str, list[str]] = {}
 _LOCK = Lock()
 
 
@@ -33,45 +38,69 @@ class MemorySource:
         """``memory://<bucket>``."""
         return self._uri
 
-    def put(self, key: str, data: bytes) -> None:
-        """Store ``data`` under ``key``."""
+    def put(self, key: str, data: bytes, metadata: Mapping[str, str] | None = None) -> None:
+        """Store ``data`` (and user metadata) under ``key``."""
         with _LOCK:
-            self._objects[key] = data
+            self._objects[key] = Blob(data, dict(metadata or {}))
+            _SORTED.pop(self.bucket, None)
 
     def delete(self, key: str) -> None:
         """Remove ``key`` (missing keys are ignored)."""
         with _LOCK:
             self._objects.pop(key, None)
+            _SORTED.pop(self.bucket, None)
 
     def clear(self) -> None:
         """Remove every object of this bucket."""
         with _LOCK:
             self._objects.clear()
+            _SORTED.pop(self.bucket, None)
 
     def precheck(self) -> None:
         """Memory buckets always exist."""
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
-        """Objects whose key starts with ``prefix``, in key order."""
+        """Objects whose key starts with ``prefix``, in key order, one at a time.
+
+        The bucket keeps its keys sorted (like an object store's index), so a listing holds
+        no copy of them however many there are.
+        """
         with _LOCK:
-            keys = sorted(key for key in self._objects if key.startswith(prefix))
-        for key in keys:
-            data = self._objects.get(key)
-            if data is None:
+            keys = _SORTED.get(self.bucket)
+            if keys is None:
+                keys = _SORTED[self.bucket] = sorted(self._objects)
+        for index in range(bisect.bisect_left(keys, prefix), len(keys)):
+            key = keys[index]
+            if not key.startswith(prefix):
+                break
+            blob = self._objects.get(key)
+            if blob is None:
                 continue
             yield ObjectInfo(
-                uri=f"{self._uri}/{key}",
+                uri=self.uri_of(key),
                 key=key,
-                size=len(data),
-                etag=hashlib.md5(data, usedforsecurity=False).hexdigest(),
+                size=len(blob.data),
+                etag=hashlib.md5(blob.data, usedforsecurity=False).hexdigest(),
             )
 
-    async def read(self, obj: ObjectInfo) -> bytes:
-        """The object's bytes."""
-        data = self._objects.get(obj.key)
-        if data is None:
-            raise ObjectVanished(f"{obj.uri} was deleted after it was listed")
-        return data
+    def uri_of(self, key: str) -> str:
+        """``memory://<bucket>/<key>``."""
+        return f"{self._uri}/{key}"
+
+    async def read(self, key: str, *, max_bytes: int | None = None) -> Blob:
+        """The object's bytes and metadata."""
+        blob = self._objects.get(key)
+        if blob is None:
+            raise ObjectVanished(f"{self.uri_of(key)} does not exist (deleted after listing?)")
+        check_size(key, len(blob.data), max_bytes)
+        return blob
+
+    def open(self, key: str) -> BinaryIO:
+        """The object's bytes as a file."""
+        blob = self._objects.get(key)
+        if blob is None:
+            raise ObjectVanished(f"{self.uri_of(key)} does not exist")
+        return io.BytesIO(blob.data)
 
     def close(self) -> None:
         """Nothing to release."""

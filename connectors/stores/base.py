@@ -8,6 +8,7 @@ from typing import Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict
 
 from schemas.collection import CollectionSpec
+from schemas.embedding import EmbedderInfo
 from schemas.points import Point
 from schemas.query import FusionMethod, Hit, HybridQuery
 
@@ -25,6 +26,8 @@ class StoreCapabilities(BaseModel):
     server_side_vectors: bool = False
     """The store computes vectors itself (e.g. a Weaviate multi2vec module): points carry
     ``image_data`` and text instead of vectors, and the pipeline skips client-side embedding."""
+    vectorizer: EmbedderInfo | None = None
+    """With server-side vectors: the identity and dimension of the store's vectorizer."""
     max_batch: int = 256
 
 

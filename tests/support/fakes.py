@@ -64,3 +64,35 @@ class HashEmbedder:
 
     def close(self) -> None:
         pass
+
+
+class CountingStore:
+    """A store that keeps nothing but a count: isolates the pipeline's own memory and speed.
+
+    Every point is new to it (``fetch_hashes`` finds nothing), as on a first run.
+    """
+
+    def __init__(self, max_batch: int = 1024) -> None:
+        from connectors.stores.base import StoreCapabilities
+
+        self._capabilities = StoreCapabilities(max_batch=max_batch)
+        self.points = 0
+
+    @property
+    def capabilities(self):  # type: ignore[no-untyped-def]
+        return self._capabilities
+
+    def ensure_collection(self, spec: object) -> None:
+        pass
+
+    def fetch_hashes(self, collection: str, ids: Sequence[object]) -> dict[str, str]:
+        return {}
+
+    def upsert(self, collection: str, points: Sequence[object]) -> None:
+        self.points += len(points)
+
+    def delete(self, collection: str, ids: Sequence[object]) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

@@ -2,32 +2,38 @@
 
 from __future__ import annotations
 
+import types
+import typing
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from schemas.config import (
-    EMBEDDER_CONFIGS,
-    EmbeddingCacheConfig,
-    IngestConfig,
-    QdrantEdgeStoreConfig,
-)
 from schemas.settings import Settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def setting_names() -> set[str]:
-    sections: dict[str, list[type[BaseModel]]] = {
-        "embedder": list(EMBEDDER_CONFIGS),
-        "store": [QdrantEdgeStoreConfig],
-        "ingest": [IngestConfig],
-        "embedding_cache": [EmbeddingCacheConfig],
-    }
-    names = {name for name in Settings.model_fields if name not in sections}
-    for section, models in sections.items():
-        for model in models:
-            names |= {f"{section}.{field}" for field in model.model_fields}
+def _models(annotation: object) -> list[type[BaseModel]]:
+    """The pydantic models an annotation can hold (unions and Annotated unwrapped)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _models(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [model for arg in typing.get_args(annotation) for model in _models(arg)]
+    return []
+
+
+def setting_names(model: type[BaseModel] = Settings, prefix: str = "") -> set[str]:
+    names: set[str] = set()
+    for name, field in model.model_fields.items():
+        nested = _models(field.annotation)
+        if nested:
+            for member in nested:
+                names |= setting_names(member, f"{prefix}{name}.")
+        else:
+            names.add(prefix + name)
     return names
 
 

@@ -106,7 +106,7 @@ def test_transport_faults_are_retryable_errors(case, emulator, fault):
 def test_a_batch_failing_every_retry_is_dead_lettered_alone(case, emulator, fault):
     embedder = case.build(emulator, KEY, concurrency=1)
     _inject(emulator, fault, FAST.attempts)
-    images = [picture(i) for i in range(3)]
+    images = [[picture(i)] for i in range(3)]
     named, errors = embed_images_and_captions(
         embedder, images, ["one", "two", "three"], policy=FAST
     )

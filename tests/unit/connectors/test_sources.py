@@ -8,8 +8,7 @@ import pytest
 from connectors.sources import open_source
 from connectors.sources.local import LocalFolderSource, path_from_uri
 from connectors.sources.memory import MemorySource
-from schemas.errors import ConfigError, ObjectVanished
-from schemas.objects import ObjectInfo
+from schemas.errors import ConfigError, ObjectTooLarge, ObjectVanished
 
 KEYS = [
     "a.jpg",
@@ -57,14 +56,20 @@ def test_local_objects_carry_uri_size_and_an_etag_that_tracks_changes(tmp_path):
     os.utime(tmp_path / "x y.jpg", ns=(1, 2))
     (again,) = source.list()
     assert again.etag != obj.etag
-    assert asyncio.run(source.read(again)) == b"changed content"
+    assert asyncio.run(source.read(again.key)).data == b"changed content"
 
 
 def test_local_read_refuses_keys_leaving_the_root(tmp_path):
     source = LocalFolderSource(tmp_path / "root")
-    evil = ObjectInfo(uri="file:///etc/passwd", key="../../etc/passwd", size=1, etag="e")
-    with pytest.raises(ConfigError, match="escapes"):
-        asyncio.run(source.read(evil))
+    for evil in ("../../etc/passwd", "/etc/passwd", "a/../../b"):
+        with pytest.raises(ConfigError, match="escapes"):
+            asyncio.run(source.read(evil))
+
+
+def test_local_read_refuses_objects_over_the_size_limit(tmp_path):
+    _write(tmp_path, ["big.jpg"])
+    with pytest.raises(ObjectTooLarge, match="over the limit of 3"):
+        asyncio.run(LocalFolderSource(tmp_path).read("big.jpg", max_bytes=3))
 
 
 def test_local_read_of_a_deleted_file_is_reported_as_vanished(tmp_path):
@@ -72,8 +77,8 @@ def test_local_read_of_a_deleted_file_is_reported_as_vanished(tmp_path):
     source = LocalFolderSource(tmp_path)
     (obj,) = source.list()
     (tmp_path / "gone.jpg").unlink()
-    with pytest.raises(ObjectVanished, match="deleted after it was listed"):
-        asyncio.run(source.read(obj))
+    with pytest.raises(ObjectVanished, match="does not exist"):
+        asyncio.run(source.read(obj.key))
 
 
 def test_symlinked_directories_are_not_followed(tmp_path):
@@ -104,10 +109,13 @@ def test_memory_source_lists_sorted_and_reads():
         source.put(key, key.encode())
     listed = list(open_source("memory://test-sources").list("k01"))
     assert [obj.key for obj in listed] == [f"k{i:03d}" for i in range(10, 20)]
-    assert asyncio.run(source.read(listed[0])) == b"k010"
+    assert asyncio.run(source.read(listed[0].key)).data == b"k010"
+    assert source.open("k011").read() == b"k011"
+    source.put("meta", b"x", {"caption": "a cat"})
+    assert asyncio.run(source.read("meta")).metadata == {"caption": "a cat"}
     source.delete("k010")
     with pytest.raises(ObjectVanished):
-        asyncio.run(source.read(listed[0]))
+        asyncio.run(source.read(listed[0].key))
 
 
 def test_unknown_scheme_is_a_config_error():

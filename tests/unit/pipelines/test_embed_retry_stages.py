@@ -83,7 +83,9 @@ def test_images_and_captions_are_embedded_in_batches(image_folder):
     embedder = HashEmbedder(max_batch=4)
     images = [Image.new("RGB", (4, 4), (i, 0, 0)) for i in range(10)]
     captions = [f"caption {i}" if i % 3 else None for i in range(10)]
-    named, errors = embed_images_and_captions(embedder, images, captions, policy=FAST)
+    named, errors = embed_images_and_captions(
+        embedder, [[i] for i in images], captions, policy=FAST
+    )
     assert not errors
     assert [set(v) for v in named] == [{"image", "caption"} if c else {"image"} for c in captions]
     assert embedder.calls == [
@@ -104,8 +106,27 @@ def test_a_caption_the_provider_rejects_fails_its_asset():
 
     embedder = HashEmbedder(fail=fail)
     images = [Image.new("RGB", (4, 4)) for _ in range(3)]
-    _, errors = embed_images_and_captions(embedder, images, ["ok", "bad", None], policy=FAST)
+    _, errors = embed_images_and_captions(
+        embedder, [[i] for i in images], ["ok", "bad", None], policy=FAST
+    )
     assert list(errors) == [1]
+
+
+def test_several_views_average_and_no_view_means_no_image_vector():
+    from PIL import Image
+
+    embedder = HashEmbedder(max_batch=2)
+    red, blue = Image.new("RGB", (4, 4), (255, 0, 0)), Image.new("RGB", (4, 4), (0, 0, 255))
+    named, errors = embed_images_and_captions(
+        embedder, [[red, blue], [red], []], ["two views", None, "caption only"], policy=FAST
+    )
+    assert not errors
+    single = embedder.embed_images([red])[0]
+    both = embedder.embed_images([red, blue])
+    expected = both.mean(axis=0) / np.linalg.norm(both.mean(axis=0))
+    np.testing.assert_allclose(named[0]["image"], expected, rtol=1e-5)
+    np.testing.assert_allclose(named[1]["image"], single, rtol=1e-6)
+    assert set(named[2]) == {"caption"}
 
 
 def test_retry_honours_retry_after():
@@ -224,7 +245,7 @@ def test_images_and_captions_go_side_by_side_when_concurrency_allows():
     embedder = HashEmbedder(max_batch=8, fail=lambda kind, inputs: both_in_flight.wait())
     limits = EmbedderLimits(max_batch=8, max_concurrency=2)
     embedder._info = embedder.info.model_copy(update={"limits": limits})
-    images = [Image.new("RGB", (4, 4), (i, 0, 0)) for i in range(3)]
+    images = [[Image.new("RGB", (4, 4), (i, 0, 0))] for i in range(3)]
     named, errors = embed_images_and_captions(embedder, images, ["a", None, "c"], policy=FAST)
     assert not errors
     assert [set(v) for v in named] == [{"image", "caption"}, {"image"}, {"image", "caption"}]

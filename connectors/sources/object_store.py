@@ -1,0 +1,235 @@
+"""S3 (and S3-compatible), GCS and Azure Blob sources through ``obstore``.
+
+obstore (Rust ``object_store``) was chosen for its client CPU per object: about 0.7 ms per
+read, 4-5x less than boto3 or s3fs on the same workload, which is what limits throughput once
+the network is fast. Listing streams page by page; reads are async.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any, BinaryIO, cast
+from urllib.parse import urlparse
+
+from connectors.sources.base import Blob, check_size
+from schemas.config import SourceConfig
+from schemas.errors import (
+    AuthenticationFailed,
+    ConfigError,
+    MmingestError,
+    ObjectVanished,
+    SourceUnavailable,
+)
+from schemas.objects import ObjectInfo
+
+SCHEMES = ("s3", "gs", "az")
+
+
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def _s3_options(config: SourceConfig) -> Any:
+    s3 = config.s3
+    options: dict[str, Any] = {
+        "endpoint": s3.endpoint,
+        "region": s3.region,
+        "access_key_id": s3.access_key_id,
+        "secret_access_key": _secret(s3.secret_access_key),
+        "session_token": _secret(s3.session_token),
+        "virtual_hosted_style_request": s3.virtual_hosted_style,
+        "skip_signature": s3.anonymous or None,
+    }
+    return {key: value for key, value in options.items() if value is not None}
+
+
+def _gcs_options(config: SourceConfig) -> Any:
+    gcs = config.gcs
+    options: dict[str, Any] = {
+        "service_account": str(gcs.service_account_path) if gcs.service_account_path else None,
+        "skip_signature": gcs.anonymous or None,
+    }
+    return {key: value for key, value in options.items() if value is not None}
+
+
+def _azure_options(config: SourceConfig) -> Any:
+    azure = config.azure
+    options: dict[str, Any] = {
+        "account_name": azure.account_name,
+        "account_key": _secret(azure.account_key),
+        "sas_key": _secret(azure.sas_token),
+        "endpoint": azure.endpoint,
+        "use_emulator": azure.use_emulator or None,
+    }
+    return {key: value for key, value in options.items() if value is not None}
+
+
+def _first_line(error: BaseException) -> str:
+    # obstore messages carry a multi-line debug dump (with the request URL, never secrets);
+    # the first line says what happened.
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+class ObjectStoreSource:
+    """A bucket (and optional prefix) as a source: ``s3://``, ``gs://`` or ``az://``.
+
+    Keys are relative to the prefix in the URI. Credentials and endpoints come from
+    :class:`SourceConfig`, falling back to each cloud's standard environment variables.
+    """
+
+    def __init__(self, uri: str, config: SourceConfig | None = None) -> None:
+        from obstore.store import AzureStore, GCSStore, S3Store
+
+        config = config or SourceConfig()
+        parsed = urlparse(uri)
+        self.scheme = parsed.scheme.lower()
+        if self.scheme not in SCHEMES or not parsed.netloc:
+            raise ConfigError(f"{uri!r} is not a bucket URI (s3://bucket/prefix, gs://, az://)")
+        self.bucket = parsed.netloc
+        self.prefix = parsed.path.strip("/")
+        self._root = f"{self.scheme}://{self.bucket}/" + (f"{self.prefix}/" if self.prefix else "")
+        self._page_size = config.list_page_size
+        client = {
+            "timeout": timedelta(seconds=config.timeout_s),
+            "connect_timeout": timedelta(seconds=min(config.timeout_s, 10.0)),
+            "allow_http": config.s3.allow_http or config.azure.use_emulator,
+        }
+        retry = {"max_retries": config.max_retries, "retry_timeout": timedelta(seconds=120)}
+        common: dict[str, Any] = {
+            "prefix": self.prefix or None,
+            "client_options": client,
+            "retry_config": retry,
+        }
+        try:
+            if self.scheme == "s3":
+                self._store: Any = S3Store(self.bucket, config=_s3_options(config), **common)
+            elif self.scheme == "gs":
+                self._store = GCSStore(self.bucket, config=_gcs_options(config), **common)
+            else:
+                self._store = AzureStore(self.bucket, config=_azure_options(config), **common)
+        except Exception as error:  # obstore raises builder errors as several types
+            raise ConfigError(f"cannot configure {self._root}: {_first_line(error)}") from error
+
+    @property
+    def uri(self) -> str:
+        """``scheme://bucket/prefix/``."""
+        return self._root
+
+    def uri_of(self, key: str) -> str:
+        """The absolute URI of ``key``."""
+        return self._root + key
+
+    def _translate(self, error: BaseException, action: str, key: str | None = None) -> Exception:
+        where = self.uri_of(key) if key is not None else self._root
+        message = _first_line(error)
+        if isinstance(error, FileNotFoundError):
+            return ObjectVanished(f"{where} does not exist (deleted after listing?)")
+        if isinstance(error, PermissionError) or "Unauthenticated" in type(error).__name__:
+            return AuthenticationFailed(
+                f"{action} {where} was refused: {message}. Check the credentials "
+                f"(MMINGEST_SOURCE__{self.scheme.upper()}__* or the cloud's standard variables)"
+            )
+        return SourceUnavailable(f"{action} {where} failed: {message}")
+
+    def precheck(self) -> None:
+        """List one page to surface bad credentials or a missing bucket before work starts."""
+        import obstore
+
+        try:
+            next(iter(obstore.list(self._store, chunk_size=1)), None)
+        except Exception as error:
+            raise self._translate(error, "listing") from error
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Objects under ``prefix`` in key order, fetched a page at a time."""
+        import obstore
+
+        # obstore prefixes are whole path segments; narrow to the segment, then filter.
+        directory = prefix.rsplit("/", 1)[0] if "/" in prefix else None
+        stream = obstore.list(self._store, prefix=directory, chunk_size=self._page_size)
+        try:
+            for page in stream:
+                for meta in page:
+                    key = meta["path"]
+                    if not key.startswith(prefix):
+                        continue
+                    etag = (meta.get("e_tag") or "").strip('"')
+                    yield ObjectInfo(
+                        uri=self.uri_of(key),
+                        key=key,
+                        size=int(meta["size"]),
+                        etag=etag or f"{meta['size']:x}-{meta['last_modified'].timestamp():.0f}",
+                        mtime=meta["last_modified"],
+                    )
+        except Exception as error:
+            raise self._translate(error, "listing") from error
+
+    async def read(self, key: str, *, max_bytes: int | None = None) -> Blob:
+        """The object's bytes and user metadata (refused before download beyond ``max_bytes``)."""
+        import obstore
+
+        try:
+            result = await obstore.get_async(self._store, key)
+            check_size(key, int(result.meta["size"]), max_bytes)
+            data = bytes(await result.bytes_async())
+        except MmingestError:
+            raise
+        except Exception as error:
+            raise self._translate(error, "reading", key) from error
+        standard = {
+            "Content-Type",
+            "Content-Disposition",
+            "Content-Encoding",
+            "Content-Language",
+            "Cache-Control",
+            "Storage-Class",
+        }
+        metadata = {k.lower(): v for k, v in result.attributes.items() if k not in standard}
+        return Blob(data, metadata)
+
+    def open(self, key: str) -> BinaryIO:
+        """A buffered, seekable reader fetching ranges of the object on demand."""
+        import obstore
+
+        try:
+            reader = obstore.open_reader(self._store, key, buffer_size=8 * 1024 * 1024)
+        except Exception as error:
+            raise self._translate(error, "opening", key) from error
+        return cast(BinaryIO, _ReaderFile(reader))
+
+    def close(self) -> None:
+        """Connections are pooled by obstore and released with the store."""
+        self._store = None
+
+
+class _ReaderFile(io.RawIOBase):
+    """obstore's ReadableFile as a standard file object (pyarrow wants ``bytes`` back)."""
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        return bytes(self._reader.read(None if size is None or size < 0 else size))
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return int(self._reader.seek(offset, whence))
+
+    def tell(self) -> int:
+        return int(self._reader.tell())
+
+    def close(self) -> None:
+        self._reader.close()
+        super().close()

@@ -1,0 +1,1 @@
+"""Extraction: turn listed objects into prepared assets (images, PDF pages, product records)."""

@@ -1,0 +1,118 @@
+"""What every extractor produces, and the I/O context it works in."""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+from connectors.sources.base import Blob, Source
+from connectors.stores.base import VectorStore
+from pipelines.retry import RetryPolicy, acall_with_retry, call_with_retry
+from pipelines.stages import AsyncRunner
+from schemas.assets import Asset
+from schemas.config import IngestConfig
+from schemas.embedding import EmbedderLimits
+from schemas.errors import InvalidInput, TransientError
+from schemas.summary import Failure
+
+ReadFunction = Callable[[str, int], Awaitable[Blob]]
+"""Reads one key (or reference) with a size limit."""
+
+
+@dataclass
+class Prepared:
+    """An asset ready to embed: its images (none, one, or several views of a product)."""
+
+    asset: Asset
+    images: tuple[Image.Image, ...] = ()
+
+
+@dataclass
+class PreparedBatch:
+    """One step of extraction, with the accounting of every item it touched.
+
+    An *item* is an image, a PDF page or a product record; a document or catalog that cannot
+    be opened counts as one failed item, and an unchanged document as one unchanged item.
+    """
+
+    items: list[Prepared] = field(default_factory=list)
+    seen: int = 0
+    unchanged: int = 0
+    ignored: list[tuple[str, str]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    warnings: list[Failure] = field(default_factory=list)
+    stale_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ExtractContext:
+    """Shared I/O for extractors: the source, the store (to skip unchanged content), limits."""
+
+    source: Source
+    store: VectorStore
+    collection: str
+    config: IngestConfig
+    limits: EmbedderLimits
+    runner: AsyncRunner
+    retry: RetryPolicy
+
+    def stored_hashes(self, ids: Sequence[str]) -> dict[str, str]:
+        """Content hashes of the given point ids already in the store."""
+        return call_with_retry(
+            lambda: self.store.fetch_hashes(self.collection, list(ids)),
+            what="checking stored content hashes",
+            policy=self.retry,
+        )
+
+    def read_many(self, requests: Sequence[tuple[str, int]]) -> dict[str, Blob | Exception]:
+        """Read ``(key, max_bytes)`` pairs concurrently (retrying transient errors)."""
+        return dict(self.read_stream(requests, self.read_one))
+
+    def read_stream(
+        self, requests: Sequence[tuple[str, int]], read: ReadFunction | None = None
+    ) -> Iterator[tuple[str, Blob | Exception]]:
+        """``(key, content or per-object error)`` pairs as reads complete.
+
+        At most ``read_concurrency`` reads are in flight; the caller can decode one object
+        while the others are still downloading. A terminal error other than a per-object one
+        (credentials, configuration) stops the reads and is raised.
+        """
+        read = read or self.read_one
+        limit = asyncio.Semaphore(self.config.read_concurrency)
+        done: queue.Queue[tuple[str, Blob | BaseException]] = queue.Queue()
+
+        async def one(key: str, max_bytes: int) -> None:
+            try:
+                async with limit:
+                    result: Blob | BaseException = await read(key, max_bytes)
+            except Exception as error:  # delivered to the consumer, which decides
+                result = error
+            done.put((key, result))
+
+        async def all_reads() -> None:
+            await asyncio.gather(*(one(key, size) for key, size in requests))
+
+        pending = self.runner.submit(all_reads())
+        try:
+            for _ in requests:
+                key, result = done.get()
+                if isinstance(result, InvalidInput | TransientError) or not isinstance(
+                    result, BaseException
+                ):
+                    yield key, result
+                else:
+                    raise result
+        finally:
+            pending.cancel()
+
+    async def read_one(self, key: str, max_bytes: int) -> Blob:
+        """Read one key of the source, retrying transient errors."""
+        return await acall_with_retry(
+            lambda: self.source.read(key, max_bytes=max_bytes),
+            what=f"reading {self.source.uri_of(key)}",
+            policy=self.retry,
+        )

@@ -1,0 +1,258 @@
+"""Read product catalogs (Parquet, CSV, JSON Lines, JSON) as batches of rows.
+
+Parquet and CSV go through pyarrow, a row group or block at a time. Rows a parser rejects,
+and values that are not valid UTF-8, become per-row errors instead of failing the file.
+JSON Lines are parsed line by line for the same reason; a JSON array is read whole (bounded
+by ``catalog.max_json_bytes``).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+import json
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import IO, Any
+
+from schemas.config import CatalogConfig
+from schemas.errors import InvalidInput
+
+FORMATS = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+}
+
+
+class CatalogError(InvalidInput):
+    """A catalog that cannot be read as a whole (unknown format, missing columns, broken file)."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One record of a catalog, or the reason it could not be read."""
+
+    number: int | None
+    values: dict[str, Any] | None = None
+    error: str | None = None
+
+
+def catalog_format(key: str) -> str | None:
+    """``parquet``, ``csv``, ``jsonl`` or ``json`` from the key's extension, else None."""
+    return FORMATS.get(PurePosixPath(key).suffix.lower())
+
+
+def json_safe(value: Any) -> Any:
+    """A value that serialises to JSON (dates as ISO strings, NaN as None, bytes decoded)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return base64.b64encode(value).decode("ascii")
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def _decoded(batch: Any, numbers: Iterable[int]) -> Iterator[Row]:
+    """Rows of a record batch, decoding string columns strictly so bad bytes fail one row."""
+    import pyarrow as pa
+
+    columns: dict[str, list[Any]] = {}
+    for name in batch.column_names:
+        column = batch.column(name)
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            column = column.cast(pa.binary())
+        columns[name] = column.to_pylist()
+    for offset, number in zip(range(batch.num_rows), numbers, strict=False):
+        values: dict[str, Any] = {}
+        problem = None
+        for name, column_values in columns.items():
+            value = column_values[offset]
+            if isinstance(value, bytes) and batch.schema.field(name).type != pa.binary():
+                try:
+                    value = value.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    problem = f"column {name!r} holds bytes that are not UTF-8 (at {error.start})"
+                    break
+            values[name] = value
+        yield Row(number, error=problem) if problem else Row(number, values=values)
+
+
+def _parquet(handle: IO[bytes], batch_size: int) -> tuple[list[str], Iterator[list[Row]]]:
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(handle)
+    except Exception as error:  # pyarrow raises ArrowInvalid, OSError... for a broken footer
+        raise CatalogError(f"not a readable Parquet file: {error}") from error
+
+    def batches() -> Iterator[list[Row]]:
+        row = 1
+        try:
+            for batch in parquet.iter_batches(batch_size=batch_size):
+                yield list(_decoded(batch, range(row, row + batch.num_rows)))
+                row += batch.num_rows
+        except OSError as error:
+            raise CatalogError(
+                f"the Parquet file is damaged after row {row - 1}: {error}"
+            ) from error
+
+    return list(parquet.schema_arrow.names), batches()
+
+
+def _csv(
+    handle: IO[bytes], batch_size: int, delimiter: str
+) -> tuple[list[str], Iterator[list[Row]]]:
+    """CSV rows numbered by line (the header is line 1), broken rows reported in place."""
+    import pyarrow as pa
+    import pyarrow.csv as csv
+
+    broken_lines: set[int] = set()
+    fresh: list[Row] = []
+
+    def skip(row: Any) -> str:
+        message = (
+            f"has {row.actual_columns} fields, expected {row.expected_columns}: "
+            f"{(row.text or '')[:120]!r}"
+        )
+        if row.number is not None:
+            broken_lines.add(row.number)
+        where = f"line {row.number}" if row.number is not None else "a row"
+        fresh.append(Row(row.number, error=f"{where} {message}"))
+        return "skip"
+
+    try:
+        reader = csv.open_csv(
+            handle,
+            # Single-threaded parsing is what gives broken rows their line numbers.
+            read_options=csv.ReadOptions(block_size=1 << 20, use_threads=False),
+            parse_options=csv.ParseOptions(delimiter=delimiter, invalid_row_handler=skip),
+            convert_options=csv.ConvertOptions(check_utf8=False),
+        )
+    except (pa.ArrowInvalid, OSError) as error:
+        raise CatalogError(f"not a readable CSV file: {error}") from error
+
+    def line_numbers() -> Iterator[int]:
+        line = 2
+        while True:
+            while line in broken_lines:
+                line += 1
+            yield line
+            line += 1
+
+    def batches() -> Iterator[list[Row]]:
+        numbers = line_numbers()
+        pending: list[Row] = []
+        try:
+            for block in reader:
+                # Broken rows of this block are known now: valid rows take the other lines.
+                pending += list(_decoded(block, numbers))
+                pending += fresh
+                fresh.clear()
+                while len(pending) >= batch_size:
+                    yield pending[:batch_size]
+                    pending = pending[batch_size:]
+        except (pa.ArrowInvalid, OSError) as error:
+            raise CatalogError(f"the CSV file cannot be parsed: {error}") from error
+        if pending:
+            yield pending
+
+    return list(reader.schema.names), batches()
+
+
+def _jsonl(handle: IO[bytes], batch_size: int) -> Iterator[list[Row]]:
+    rows: list[Row] = []
+    for number, line in enumerate(handle, start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line.decode("utf-8"))
+        except UnicodeDecodeError as error:
+            rows.append(Row(number, error=f"line {number} is not UTF-8 (at byte {error.start})"))
+        except json.JSONDecodeError as error:
+            rows.append(Row(number, error=f"line {number} is not valid JSON: {error.msg}"))
+        else:
+            if isinstance(value, dict):
+                rows.append(Row(number, values=value))
+            else:
+                rows.append(Row(number, error=f"line {number} is not a JSON object"))
+        if len(rows) >= batch_size:
+            yield rows
+            rows = []
+    if rows:
+        yield rows
+
+
+def _json(handle: IO[bytes], batch_size: int, max_bytes: int) -> Iterator[list[Row]]:
+    data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise CatalogError(
+            f"JSON catalogs are read whole and this one is over catalog.max_json_bytes "
+            f"({max_bytes:,}): use JSON Lines (one object per line) to stream it"
+        )
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CatalogError(f"not a valid UTF-8 JSON file: {error}") from error
+    if not isinstance(document, list):
+        raise CatalogError("a JSON catalog must be an array of objects")
+    for start in range(0, len(document), batch_size):
+        yield [
+            Row(start + offset + 1, values=item)
+            if isinstance(item, dict)
+            else Row(start + offset + 1, error=f"item {start + offset + 1} is not a JSON object")
+            for offset, item in enumerate(document[start : start + batch_size])
+        ]
+
+
+def read_catalog(
+    handle: IO[bytes], fmt: str, config: CatalogConfig, *, batch_size: int
+) -> tuple[list[str] | None, Iterator[list[Row]]]:
+    """Column names (None for JSON formats, whose records carry their own keys) and row batches."""
+    if fmt == "parquet":
+        return _parquet(handle, batch_size)
+    if fmt == "csv":
+        return _csv(handle, batch_size, config.csv_delimiter)
+    if fmt == "jsonl":
+        return None, _jsonl(handle, batch_size)
+    return None, _json(handle, batch_size, config.max_json_bytes)
+
+
+def required_columns(config: CatalogConfig) -> list[str]:
+    """Every column the mapping names."""
+    named = [
+        config.id_column,
+        config.title_column,
+        config.description_column,
+        *config.image_columns,
+        *(config.field_columns or []),
+    ]
+    return [name for name in dict.fromkeys(named) if name]
+
+
+def check_columns(columns: list[str], config: CatalogConfig) -> None:
+    """Refuse a catalog that lacks a mapped column, naming what it has."""
+    missing = [name for name in required_columns(config) if name not in columns]
+    if missing:
+        raise CatalogError(
+            f"the catalog has no column {', '.join(repr(m) for m in missing)} (it has "
+            f"{', '.join(columns)}): set catalog.id_column / title_column / description_column "
+            "/ image_columns / field_columns to match"
+        )

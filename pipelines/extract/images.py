@@ -1,0 +1,96 @@
+"""Plain images: read each with its sidecars, caption it, decode and fit it to the embedder."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from connectors.sources.base import Blob
+from pipelines.captions import SidecarError, caption_from_sidecar, clean_caption
+from pipelines.extract.base import ExtractContext, Prepared, PreparedBatch
+from pipelines.images import decode_image
+from pipelines.listing import ImageCandidate
+from schemas.assets import Asset, AssetKind
+from schemas.errors import InvalidInput, ObjectTooLarge, TransientError
+from schemas.summary import Failure, Stage
+
+METADATA_CAPTION_KEYS = ("caption", "description")
+"""User metadata keys read as a caption (``x-amz-meta-caption``, GCS/Azure metadata)."""
+
+
+def caption_from_object_metadata(metadata: Mapping[str, str]) -> str | None:
+    """The caption stored as object metadata, if any."""
+    for key in METADATA_CAPTION_KEYS:
+        value = metadata.get(key)
+        if value and value.strip():
+            return value
+    return None
+
+
+def sidecar_caption(
+    candidate: ImageCandidate, contents: Mapping[str, Blob | Exception]
+) -> str | None:
+    """The caption of the first usable sidecar (``.json`` before ``.txt``)."""
+    for sidecar in sorted(candidate.sidecars, key=lambda s: s.suffix != ".json"):
+        content = contents[sidecar.key]
+        if isinstance(content, ObjectTooLarge):
+            raise SidecarError(f"caption sidecar {sidecar.key}: {content}")
+        if isinstance(content, Exception):
+            raise content
+        caption = caption_from_sidecar(sidecar.name, content.data)
+        if caption and caption.strip():
+            return caption
+    return None
+
+
+def prepare_images(candidates: list[ImageCandidate], context: ExtractContext) -> PreparedBatch:
+    """Read, caption and decode a batch of image candidates, skipping unchanged ones.
+
+    Sidecars are read first (they are small); images are then decoded as their reads
+    complete, so decoding overlaps with the downloads still in flight. Caption precedence:
+    ``.json`` sidecar, ``.txt`` sidecar, object metadata (``caption`` or ``description``), XMP
+    ``dc:description``, EXIF ``ImageDescription``.
+    """
+    config = context.config
+    batch = PreparedBatch(seen=len(candidates))
+    stored = context.stored_hashes([c.image_id for c in candidates])
+    todo = {c.image.key: c for c in candidates if stored.get(c.image_id) != c.content_hash}
+    batch.unchanged = len(candidates) - len(todo)
+    sidecars = context.read_many(
+        list(
+            dict.fromkeys(
+                (s.key, config.max_sidecar_bytes) for c in todo.values() for s in c.sidecars
+            )
+        )
+    )
+    images = context.read_stream([(key, config.max_object_bytes) for key in todo])
+    for key, content in images:
+        candidate = todo[key]
+        uri = candidate.image.uri
+        if isinstance(content, Exception):
+            batch.failures.append(Failure.of(uri, Stage.READ, content))
+            continue
+        try:
+            caption = sidecar_caption(candidate, sidecars) or caption_from_object_metadata(
+                content.metadata
+            )
+            decoded = decode_image(
+                content.data, max_pixels=config.max_image_pixels, limits=context.limits
+            )
+        except (InvalidInput, TransientError) as error:
+            batch.failures.append(Failure.of(uri, Stage.DECODE, error))
+            continue
+        asset = Asset(
+            kind=AssetKind.IMAGE,
+            source_uri=uri,
+            content_hash=candidate.content_hash,
+            caption=clean_caption(
+                caption or decoded.description, max_chars=config.max_caption_chars
+            ),
+            fields={
+                "width": decoded.width,
+                "height": decoded.height,
+                "format": decoded.format.lower(),
+            },
+        )
+        batch.items.append(Prepared(asset, (decoded.pixels,)))
+    return batch

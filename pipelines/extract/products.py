@@ -1,0 +1,240 @@
+"""Product catalogs: one point per record, caption from title and description, image vector
+from the record's referenced images (their mean when a product has several views)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from PIL import Image
+
+from connectors.sources.base import Blob
+from pipelines.captions import clean_caption
+from pipelines.extract.base import ExtractContext, Prepared, PreparedBatch
+from pipelines.extract.catalogs import (
+    CatalogError,
+    Row,
+    catalog_format,
+    check_columns,
+    json_safe,
+    read_catalog,
+    required_columns,
+)
+from pipelines.extract.dedup import KeySet
+from pipelines.extract.references import ReferenceReader
+from pipelines.images import decode_image
+from schemas.assets import Asset, AssetKind
+from schemas.config import CatalogConfig
+from schemas.errors import InvalidInput, TransientError
+from schemas.objects import ObjectInfo
+from schemas.summary import Failure, Stage
+
+EXTRACTION_VERSION = "products-1"
+"""Bump when record mapping changes, to re-embed products on the next run."""
+
+
+class RecordError(InvalidInput):
+    """A catalog record that cannot become a product (no id, duplicate id, bad value)."""
+
+
+def _text(value: Any, name: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    value = json_safe(value)
+    if isinstance(value, bool | int | float):
+        return str(value)
+    raise RecordError(f"the {name} column holds {type(value).__name__}, not text")
+
+
+def record_references(values: dict[str, Any], config: CatalogConfig) -> list[str]:
+    """Image references of a record, in column order (list-valued columns flattened)."""
+    references: list[str] = []
+    for column in config.image_columns:
+        value = values.get(column)
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if item is None or (isinstance(item, str) and not item.strip()):
+                continue
+            if not isinstance(item, str):
+                raise RecordError(
+                    f"column {column!r} holds {type(item).__name__}, not an image reference"
+                )
+            references.append(item.strip())
+    return references
+
+
+def record_asset(
+    values: dict[str, Any], catalog_uri: str, config: CatalogConfig, max_caption_chars: int
+) -> Asset:
+    """The product asset of one record (its images are read separately)."""
+    raw_id = values.get(config.id_column)
+    if isinstance(raw_id, dict | list | bytes):
+        raise RecordError(f"{config.id_column!r} must be a string or a number")
+    key = str(json_safe(raw_id)).strip() if raw_id is not None else ""
+    if key in ("", "None"):
+        raise RecordError(f"the record has no {config.id_column!r}")
+    title = _text(values.get(config.title_column) if config.title_column else None, "title")
+    description = _text(
+        values.get(config.description_column) if config.description_column else None,
+        "description",
+    )
+    mapped = set(required_columns(config))
+    names = (
+        config.field_columns
+        if config.field_columns is not None
+        else [name for name in values if name not in mapped]
+    )
+    fields = {name: json_safe(values.get(name)) for name in names}
+    fields[config.id_column] = key
+    fields["images"] = record_references(values, config)
+    text = ". ".join(part.strip() for part in (title, description) if part and part.strip())
+    fingerprint = json.dumps(
+        [EXTRACTION_VERSION, key, title, description, fields], sort_keys=True, default=str
+    )
+    return Asset(
+        kind=AssetKind.PRODUCT,
+        source_uri=catalog_uri,
+        part=key,
+        content_hash=hashlib.sha256(fingerprint.encode()).hexdigest()[:32],
+        caption=clean_caption(text, max_chars=max_caption_chars),
+        title=clean_caption(title, max_chars=1000),
+        fields=fields,
+    )
+
+
+class CatalogExtraction:
+    """Extracts the products of one catalog, a batch of records at a time."""
+
+    def __init__(
+        self,
+        obj: ObjectInfo,
+        context: ExtractContext,
+        config: CatalogConfig,
+        references: ReferenceReader,
+    ) -> None:
+        self.obj = obj
+        self.context = context
+        self.config = config
+        self.references = references
+        self._keys = KeySet()
+        self._columns_checked = False
+
+    def run(self) -> Iterator[PreparedBatch]:
+        """Prepared batches of products; a catalog that cannot be read is one failed item."""
+        fmt = catalog_format(self.obj.key)
+        try:
+            if fmt is None:
+                raise CatalogError(
+                    f"{self.obj.key} is not a catalog (.parquet, .csv, .jsonl, .json)"
+                )
+            handle = self.context.source.open(self.obj.key)
+        except (InvalidInput, TransientError) as error:
+            yield PreparedBatch(seen=1, failures=[Failure.of(self.obj.uri, Stage.READ, error)])
+            return
+        with handle:
+            try:
+                columns, batches = read_catalog(
+                    handle, fmt, self.config, batch_size=self.context.config.batch_size
+                )
+                if columns is not None:
+                    check_columns(columns, self.config)
+                    self._columns_checked = True
+                for rows in batches:
+                    yield self._prepare(rows)
+            except CatalogError as error:
+                yield PreparedBatch(
+                    seen=1, failures=[Failure.of(self.obj.uri, Stage.DECODE, error)]
+                )
+
+    def _check_first_record(self, rows: Sequence[Row]) -> None:
+        # JSON records carry their own keys and may omit optional ones; the first readable
+        # record must at least have the id, so a wrong id mapping fails once, not per record.
+        first = next((row.values for row in rows if row.values is not None), None)
+        if first is None:
+            return
+        self._columns_checked = True
+        if self.config.id_column not in first:
+            raise CatalogError(
+                f"the first record has no {self.config.id_column!r} (it has "
+                f"{', '.join(first)}): set catalog.id_column to the record key"
+            )
+
+    def _prepare(self, rows: Sequence[Row]) -> PreparedBatch:
+        if not self._columns_checked:
+            self._check_first_record(rows)
+        batch = PreparedBatch(seen=len(rows))
+        assets: list[Asset] = []
+        for row in rows:
+            where = f"{self.obj.uri}#row={row.number}" if row.number else self.obj.uri
+            try:
+                if row.values is None:
+                    raise RecordError(row.error or "unreadable record")
+                asset = record_asset(
+                    row.values, self.obj.uri, self.config, self.context.config.max_caption_chars
+                )
+                if not self._keys.add(asset.part):
+                    raise RecordError(
+                        f"duplicate {self.config.id_column} {asset.part!r} (an earlier record "
+                        "of this catalog has it)"
+                    )
+            except RecordError as error:
+                batch.failures.append(Failure.of(where, Stage.DECODE, error))
+                continue
+            assets.append(asset)
+        stored = self.context.stored_hashes([asset.id for asset in assets])
+        todo = [asset for asset in assets if stored.get(asset.id) != asset.content_hash]
+        batch.unchanged = len(assets) - len(todo)
+        contents = self._read_images(todo)
+        for asset in todo:
+            uri = f"{asset.source_uri}#{asset.part}"
+            pixels, problems = self._decode_images(asset, contents)
+            if not pixels and (self.config.missing_image == "fail" or not asset.caption):
+                reasons = "; ".join(f"{p.reason}: {p.message}" for p in problems)
+                problem = RecordError(
+                    f"the record has no usable image ({reasons or 'no reference'})"
+                    + ("" if asset.caption else " and no title or description")
+                )
+                batch.failures.append(Failure.of(uri, Stage.READ, problem))
+                continue
+            batch.warnings += problems
+            batch.items.append(Prepared(asset, tuple(pixels)))
+        return batch
+
+    def _read_images(self, assets: Sequence[Asset]) -> dict[str, Blob | Exception]:
+        references = list(dict.fromkeys(ref for asset in assets for ref in asset.fields["images"]))
+        limit = self.context.config.max_object_bytes
+
+        async def read(reference: str, max_bytes: int) -> Blob:
+            return await self.references.read(reference, self.obj.key, max_bytes)
+
+        return dict(self.context.read_stream([(ref, limit) for ref in references], read))
+
+    def _decode_images(
+        self, asset: Asset, contents: dict[str, Blob | Exception]
+    ) -> tuple[list[Image.Image], list[Failure]]:
+        pixels: list[Image.Image] = []
+        problems: list[Failure] = []
+        for reference in asset.fields["images"]:
+            where = f"{asset.source_uri}#{asset.part} -> {reference}"
+            content = contents[reference]
+            try:
+                if isinstance(content, Exception):
+                    raise content
+                decoded = decode_image(
+                    content.data,
+                    max_pixels=self.context.config.max_image_pixels,
+                    limits=self.context.limits,
+                )
+            except (InvalidInput, TransientError) as error:
+                problems.append(Failure.of(where, Stage.READ, error))
+                continue
+            pixels.append(decoded.pixels)
+        return pixels, problems
+
+
+def extract_catalog(
+    obj: ObjectInfo, context: ExtractContext, config: CatalogConfig, references: ReferenceReader
+) -> Iterator[PreparedBatch]:
+    """The products of one catalog, a batch at a time."""
+    return CatalogExtraction(obj, context, config, references).run()

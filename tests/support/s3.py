@@ -1,0 +1,107 @@
+"""A real S3-API server (moto) for tests: started once per session, a fresh bucket per test."""
+
+from __future__ import annotations
+
+import itertools
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from schemas.config import S3SourceConfig, SourceConfig
+
+ACCESS_KEY = "testing-access-key"
+SECRET_KEY = "testing-secret-key"
+_BUCKETS = itertools.count(1)
+
+
+@dataclass
+class S3Server:
+    """A running moto server."""
+
+    endpoint: str
+    _server: Any
+
+    def client(self) -> Any:
+        """A boto3 client for arranging test data."""
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+            region_name="us-east-1",
+        )
+
+    def source_config(self) -> SourceConfig:
+        """Source settings pointing mmingest at this server."""
+        return SourceConfig(
+            s3=S3SourceConfig(
+                endpoint=self.endpoint,
+                region="us-east-1",
+                access_key_id=ACCESS_KEY,
+                secret_access_key=SECRET_KEY,
+                allow_http=True,
+            ),
+            max_retries=1,
+            timeout_s=20,
+        )
+
+    def put_many(self, bucket: str, objects: dict[str, bytes]) -> None:
+        """Upload many objects concurrently."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        client = self.client()
+        with ThreadPoolExecutor(16) as pool:
+            list(
+                pool.map(
+                    lambda item: client.put_object(Bucket=bucket, Key=item[0], Body=item[1]),
+                    objects.items(),
+                )
+            )
+
+    def new_bucket(self) -> str:
+        """Create an empty bucket and return its name."""
+        name = f"bucket-{next(_BUCKETS)}"
+        self.client().create_bucket(Bucket=name)
+        return name
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_s3_server() -> Iterator[S3Server]:
+    """Start ``moto_server`` in its own process on a free port; stop it afterwards.
+
+    A separate process keeps the server's request handling off the test process's GIL, which
+    makes concurrent reads several times faster than moto's in-process threaded server.
+    """
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("moto_server did not start") from None
+            time.sleep(0.1)
+    try:
+        yield S3Server(endpoint, process)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
