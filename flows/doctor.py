@@ -10,6 +10,7 @@ from pathlib import Path
 from connectors.embedders import build_embedder
 from connectors.sources import open_source
 from connectors.stores import build_store
+from schemas.embedding import InputKind
 from schemas.errors import MmingestError
 from schemas.settings import CONFIG_FILE_VARIABLE, DEFAULT_CONFIG_FILE, Settings
 
@@ -67,13 +68,17 @@ def check_store(settings: Settings) -> Check:
 
 
 def check_embedder(settings: Settings) -> Check:
-    """The model loads, and its vector space."""
+    """The model loads (or the provider accepts the credentials), and its vector space."""
 
     def run() -> str:
         embedder = build_embedder(settings.embedder)
         try:
             info = embedder.info
-            return f"{info.provider}:{info.model} loaded, {info.dimension}-d {info.distance}"
+            # One short query: a provider proves the key and endpoint (a few tokens at most).
+            embedder.embed_texts(["mmingest doctor"], kind=InputKind.QUERY)
+            billed = ", ".join(f"{n} {u}" for u, n in embedder.usage().billed_units.items())
+            probe = f"; a test query was embedded ({billed})" if billed else ""
+            return f"{info.provider}:{info.model} ready, {info.dimension}-d {info.distance}{probe}"
         finally:
             embedder.close()
 

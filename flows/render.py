@@ -65,7 +65,19 @@ def summary_table(summary: RunSummary) -> Table:
         table.add_row("warnings", f"{len(summary.warnings):,}")
     table.add_row("time", f"{summary.elapsed_s:,.1f} s")
     table.add_row("rate", f"{summary.objects_per_s:,.1f} objects/s")
+    table.add_row("provider", usage_line(summary))
+    if summary.cache_hits or summary.cache_misses:
+        table.add_row(
+            "cache", f"{summary.cache_hits:,} hits, {summary.cache_misses:,} misses (embeddings)"
+        )
     return table
+
+
+def usage_line(summary: RunSummary) -> str:
+    """Provider requests and billed units, e.g. ``12 requests · 4,096 input_tokens``."""
+    parts = [f"{summary.provider_requests:,} requests"]
+    parts += [f"{amount:,} {unit}" for unit, amount in sorted(summary.billed_units.items())]
+    return " · ".join(parts)
 
 
 def _failure_table(title: str, failures: Sequence[Failure]) -> Table:

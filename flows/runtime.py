@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from connectors.embedders import Embedder, build_embedder
+from connectors.embedders.cache import cached
 from connectors.stores import VectorStore, build_store
 from pipelines.deadletters import JsonlDeadLetters
 from schemas.settings import Settings
@@ -26,10 +27,23 @@ class Runtime:
         return JsonlDeadLetters(self.settings.state_dir / "dead-letters", self.settings.collection)
 
 
+def open_embedder(settings: Settings) -> Embedder:
+    """The configured embedder, behind the embedding cache unless that is disabled."""
+    embedder = build_embedder(settings.embedder)
+    cache = settings.embedding_cache
+    if not cache.enabled or cache.path is None:
+        return embedder
+    try:
+        return cached(embedder, cache.path)
+    except BaseException:
+        embedder.close()
+        raise
+
+
 @contextmanager
 def open_runtime(settings: Settings, *, with_embedder: bool = True) -> Iterator[Runtime]:
     """Open the store (and load the embedder), closing both afterwards."""
-    embedder = build_embedder(settings.embedder) if with_embedder else None
+    embedder = open_embedder(settings) if with_embedder else None
     try:
         store = build_store(settings.store)
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -34,12 +35,14 @@ def embed_isolating(
     batch_size: int,
     what: str,
     policy: RetryPolicy = DEFAULT_RETRY,
+    concurrency: int = 1,
 ) -> EmbedOutcome:
-    """Embed ``inputs`` in batches of ``batch_size``.
+    """Embed ``inputs`` in batches of ``batch_size``, up to ``concurrency`` batches at once.
 
     Transient failures are retried; a batch still failing after the last retry fails its
     inputs. A batch rejected as invalid is split in halves until the offending inputs are
-    isolated, so one bad input costs only itself. Other terminal errors propagate.
+    isolated, so one bad input costs only itself. Other terminal errors propagate at once:
+    batches not yet started are cancelled, so a wrong key costs at most ``concurrency`` calls.
     """
     vectors: list[Vector | None] = [None] * len(inputs)
     errors: dict[int, Exception] = {}
@@ -69,8 +72,21 @@ def embed_isolating(
         for row, index in enumerate(indexes):
             vectors[index] = matrix[row]
 
-    for chunk in chunked(range(len(inputs)), batch_size):
-        run(chunk)
+    chunks = list(chunked(range(len(inputs)), batch_size))
+    if concurrency <= 1 or len(chunks) <= 1:
+        for chunk in chunks:
+            run(chunk)
+        return EmbedOutcome(vectors, errors)
+    # Each batch writes only its own indexes of ``vectors`` and ``errors``.
+    workers = min(concurrency, len(chunks))
+    with ThreadPoolExecutor(workers, thread_name_prefix="mmingest-embed") as pool:
+        futures = [pool.submit(run, chunk) for chunk in chunks]
+        try:
+            for future in futures:
+                future.result()
+        finally:
+            for future in futures:
+                future.cancel()
     return EmbedOutcome(vectors, errors)
 
 
@@ -93,20 +109,42 @@ def embed_images_and_captions(
     ``images[i]`` holds asset ``i``'s images (none, one, or several views whose vectors are
     averaged). Returns each asset's vectors and the errors of assets that failed any part.
     """
-    batch_size = embedder.info.limits.max_batch
+    limits = embedder.info.limits
     owners = [index for index, views in enumerate(images) for _ in views]
     flat = [view for views in images for view in views]
-    image_outcome = embed_isolating(
-        embedder.embed_images, flat, batch_size=batch_size, what="images", policy=policy
-    )
     texted = [i for i, caption in enumerate(captions) if caption]
-    text_outcome = embed_isolating(
-        lambda texts: embedder.embed_texts(texts, kind=InputKind.DOCUMENT),
-        [captions[i] or "" for i in texted],
-        batch_size=batch_size,
-        what="captions",
-        policy=policy,
-    )
+    texts = [captions[i] or "" for i in texted]
+    # With room for several calls in flight, images and captions go side by side.
+    split = limits.max_concurrency > 1 and bool(flat) and bool(texts)
+    each = max(1, limits.max_concurrency // 2) if split else limits.max_concurrency
+
+    def embed_images() -> EmbedOutcome:
+        return embed_isolating(
+            embedder.embed_images,
+            flat,
+            batch_size=limits.max_batch,
+            what="images",
+            policy=policy,
+            concurrency=each,
+        )
+
+    def embed_captions() -> EmbedOutcome:
+        return embed_isolating(
+            lambda batch: embedder.embed_texts(batch, kind=InputKind.DOCUMENT),
+            texts,
+            batch_size=limits.max_batch,
+            what="captions",
+            policy=policy,
+            concurrency=each,
+        )
+
+    if split:
+        with ThreadPoolExecutor(1, thread_name_prefix="mmingest-captions") as pool:
+            captions_done = pool.submit(embed_captions)
+            image_outcome = embed_images()
+            text_outcome = captions_done.result()
+    else:
+        image_outcome, text_outcome = embed_images(), embed_captions()
     errors: dict[int, Exception] = {}
     views: dict[int, list[Vector]] = {}
     for position, owner in enumerate(owners):

@@ -200,6 +200,7 @@ class Ingestion:
     def run(self, prefix: str = "") -> RunSummary:
         """Ingest every object under ``prefix`` and return the run's summary."""
         started = time.monotonic()
+        usage_before = self.embedder.usage() if self.embedder is not None else None
         self.source.precheck()
         self.store.ensure_collection(
             CollectionSpec.for_embedder(
@@ -236,6 +237,8 @@ class Ingestion:
                 while writes:
                     self._account(writes.popleft().result())
                 references.close()
+        if self.embedder is not None and usage_before is not None:
+            self.summary.add_usage(self.embedder.usage().since(usage_before))
         self._progress(started)
         return self.summary
 

@@ -2,7 +2,7 @@
 
 from schemas.assets import Asset, AssetKind
 from schemas.collection import CollectionSpec, EmbedderIdentity, VectorSpec
-from schemas.embedding import Distance, EmbedderInfo, EmbedderLimits, InputKind
+from schemas.embedding import Distance, EmbedderInfo, EmbedderLimits, EmbedderUsage, InputKind
 from schemas.objects import ObjectInfo
 from schemas.points import CAPTION, DENSE_VECTORS, IMAGE, KEYWORDS, Point, point_id
 from schemas.query import (
@@ -28,6 +28,7 @@ __all__ = [
     "EmbedderIdentity",
     "EmbedderInfo",
     "EmbedderLimits",
+    "EmbedderUsage",
     "Failure",
     "FusionMethod",
     "Hit",

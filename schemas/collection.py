@@ -34,14 +34,21 @@ class EmbedderIdentity(BaseModel):
     provider: str
     model: str
     dimension: int
+    embedding_type: str = "float"
 
     @classmethod
     def of(cls, info: EmbedderInfo) -> EmbedderIdentity:
         """The identity of an embedder."""
-        return cls(provider=info.provider, model=info.model, dimension=info.dimension)
+        return cls(
+            provider=info.provider,
+            model=info.model,
+            dimension=info.dimension,
+            embedding_type=info.embedding_type,
+        )
 
     def __str__(self) -> str:
-        return f"{self.provider}:{self.model} ({self.dimension}-d)"
+        kind = "" if self.embedding_type == "float" else f", {self.embedding_type}"
+        return f"{self.provider}:{self.model} ({self.dimension}-d{kind})"
 
 
 class VectorSpec(BaseModel):

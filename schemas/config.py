@@ -21,6 +21,16 @@ from pydantic import (
     model_validator,
 )
 
+from schemas.embedder_config import (
+    AzureVisionEmbedderConfig,
+    CohereEmbedderConfig,
+    DashScopeEmbedderConfig,
+    EmbeddingCacheConfig,
+    RemoteEmbedderConfig,
+    VertexEmbedderConfig,
+    VoyageEmbedderConfig,
+)
+
 
 class _Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -66,9 +76,24 @@ def _kind_of(default: str) -> Discriminator:
 
 
 EmbedderConfig = Annotated[
-    Annotated[ClipEmbedderConfig, Tag("clip")],
+    Annotated[ClipEmbedderConfig, Tag("clip")]
+    | Annotated[CohereEmbedderConfig, Tag("cohere")]
+    | Annotated[VoyageEmbedderConfig, Tag("voyage")]
+    | Annotated[VertexEmbedderConfig, Tag("vertex")]
+    | Annotated[AzureVisionEmbedderConfig, Tag("azure-vision")]
+    | Annotated[DashScopeEmbedderConfig, Tag("dashscope")],
     _kind_of("clip"),
 ]
+
+EMBEDDER_CONFIGS: tuple[type[BaseModel], ...] = (
+    ClipEmbedderConfig,
+    CohereEmbedderConfig,
+    VoyageEmbedderConfig,
+    VertexEmbedderConfig,
+    AzureVisionEmbedderConfig,
+    DashScopeEmbedderConfig,
+)
+"""Every embedder backend's configuration model, in the order the README lists them."""
 
 
 # --- stores ----------------------------------------------------------------------------------
@@ -328,3 +353,27 @@ class IngestConfig(_Config):
     exclude: list[str] = Field(
         default_factory=list, description="Skip keys matching any of these globs."
     )
+
+
+__all__ = [
+    "EMBEDDER_CONFIGS",
+    "AzureSourceConfig",
+    "AzureVisionEmbedderConfig",
+    "CatalogConfig",
+    "ClipEmbedderConfig",
+    "CohereEmbedderConfig",
+    "DashScopeEmbedderConfig",
+    "EmbedderConfig",
+    "EmbeddingCacheConfig",
+    "GcsSourceConfig",
+    "HttpConfig",
+    "IngestConfig",
+    "PdfConfig",
+    "QdrantEdgeStoreConfig",
+    "RemoteEmbedderConfig",
+    "S3SourceConfig",
+    "SourceConfig",
+    "StoreConfig",
+    "VertexEmbedderConfig",
+    "VoyageEmbedderConfig",
+]

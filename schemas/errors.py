@@ -100,6 +100,10 @@ class ObjectVanished(InvalidInput):
     """The object was listed but was gone (deleted or replaced) when it was read."""
 
 
+class InputRejected(InvalidInput):
+    """An embedding provider refused this input (its format, size, length or content)."""
+
+
 # --- terminal, stops the run -------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -25,11 +25,13 @@ from schemas.config import (
     CatalogConfig,
     ClipEmbedderConfig,
     EmbedderConfig,
+    EmbeddingCacheConfig,
     HttpConfig,
     IngestConfig,
     MilvusStoreConfig,
     PdfConfig,
     QdrantEdgeStoreConfig,
+    RemoteEmbedderConfig,
     SourceConfig,
     StoreConfig,
 )
@@ -62,6 +64,7 @@ class Settings(BaseSettings):
     http: HttpConfig = Field(default_factory=HttpConfig)
     pdf: PdfConfig = Field(default_factory=PdfConfig)
     catalog: CatalogConfig = Field(default_factory=CatalogConfig)
+    embedding_cache: EmbeddingCacheConfig = Field(default_factory=EmbeddingCacheConfig)
 
     @field_validator("collection")
     @classmethod
@@ -76,6 +79,33 @@ class Settings(BaseSettings):
         elif isinstance(self.store, MilvusStoreConfig) and self.store.uri is None:
             lite = self.store.model_copy(update={"uri": str(self.state_dir / "milvus.db")})
             object.__setattr__(self, "store", lite)
+        return self
+
+    @model_validator(mode="after")
+    def _default_cache_path(self) -> Settings:
+        if self.embedding_cache.path is None:
+            path = self.state_dir / "embedding-cache.sqlite3"
+            cache = self.embedding_cache.model_copy(update={"path": path})
+            object.__setattr__(self, "embedding_cache", cache)
+        return self
+
+    @model_validator(mode="after")
+    def _provider_environment(self) -> Settings:
+        # Providers' own variables (CO_API_KEY, VISION_ENDPOINT...) fill what MMINGEST_* left
+        # unset, so credentials set up for a provider's SDK work here unchanged.
+        embedder = self.embedder
+        if not isinstance(embedder, RemoteEmbedderConfig):
+            return self
+        updates: dict[str, Any] = {}
+        for field, names in embedder.ENV_FALLBACKS.items():
+            if getattr(embedder, field) is not None:
+                continue
+            value = next((os.environ[n] for n in names if os.environ.get(n, "").strip()), None)
+            if value is not None:
+                is_secret = type(embedder).model_fields[field].annotation == SecretStr | None
+                updates[field] = SecretStr(value.strip()) if is_secret else value.strip()
+        if updates:
+            object.__setattr__(self, "embedder", embedder.model_copy(update=updates))
         return self
 
     @classmethod

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
+from schemas.embedding import EmbedderUsage
 from schemas.errors import MmingestError
 
 
@@ -57,7 +58,9 @@ class RunSummary(BaseModel):
     ``skipped`` breaks down into ``unchanged`` (already stored with the same content) and
     ``ignored`` (objects that are not inputs of this run, e.g. a ``.csv`` in an image folder);
     ``failures`` lists every failed item with its reason; ``deleted`` counts stale points
-    removed (pages beyond a shortened document's new length).
+    removed (pages beyond a shortened document's new length). ``billed_units`` are the
+    provider's units this run was charged for (``input_tokens``, ``images``...), with the
+    provider requests made and the embedding cache's hits and misses beside them.
     """
 
     collection: str
@@ -67,6 +70,10 @@ class RunSummary(BaseModel):
     ignored: int = 0
     failed: int = 0
     elapsed_s: float = 0.0
+    provider_requests: int = 0
+    billed_units: dict[str, int] = Field(default_factory=dict)
+    cache_hits: int = 0
+    cache_misses: int = 0
     failures: list[Failure] = Field(default_factory=list)
     warnings: list[Failure] = Field(
         default_factory=list,
@@ -75,6 +82,14 @@ class RunSummary(BaseModel):
     )
     deleted: int = 0
     ignored_examples: list[str] = Field(default_factory=list)
+
+    def add_usage(self, usage: EmbedderUsage) -> None:
+        """Count an embedder's usage during this run (a :meth:`EmbedderUsage.since` delta)."""
+        self.provider_requests += usage.requests
+        for unit, amount in usage.billed_units.items():
+            self.billed_units[unit] = self.billed_units.get(unit, 0) + amount
+        self.cache_hits += usage.cache_hits
+        self.cache_misses += usage.cache_misses
 
     @property
     def skipped(self) -> int:

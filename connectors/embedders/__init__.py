@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from connectors.embedders.base import Embedder, Vectors
+from connectors.embedders.base import Embedder, MixedEmbedder, MixedInput, Vectors
 from connectors.registry import build
 
 
@@ -15,8 +15,43 @@ def _clip(config: Any) -> Embedder:
     return ClipEmbedder(config)
 
 
+def _cohere(config: Any) -> Embedder:
+    from connectors.embedders.cohere import CohereEmbedder
+
+    return CohereEmbedder(config)
+
+
+def _voyage(config: Any) -> Embedder:
+    from connectors.embedders.voyage import VoyageEmbedder
+
+    return VoyageEmbedder(config)
+
+
+def _vertex(config: Any) -> Embedder:
+    from connectors.embedders.vertex import VertexEmbedder
+
+    return VertexEmbedder(config)
+
+
+def _azure_vision(config: Any) -> Embedder:
+    from connectors.embedders.azure_vision import AzureVisionEmbedder
+
+    return AzureVisionEmbedder(config)
+
+
+def _dashscope(config: Any) -> Embedder:
+    from connectors.embedders.dashscope import DashScopeEmbedder
+
+    return DashScopeEmbedder(config)
+
+
 EMBEDDERS: dict[str, Callable[[Any], Embedder]] = {
     "clip": _clip,
+    "cohere": _cohere,
+    "voyage": _voyage,
+    "vertex": _vertex,
+    "azure-vision": _azure_vision,
+    "dashscope": _dashscope,
 }
 """Embedder factories by config ``kind``. Tests and plugins may register more."""
 
@@ -26,4 +61,4 @@ def build_embedder(config: Any) -> Embedder:
     return build(EMBEDDERS, config, "embedder")
 
 
-__all__ = ["EMBEDDERS", "Embedder", "Vectors", "build_embedder"]
+__all__ = ["EMBEDDERS", "Embedder", "MixedEmbedder", "MixedInput", "Vectors", "build_embedder"]

@@ -9,20 +9,25 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from schemas.embedding import EmbedderInfo, InputKind
+from schemas.embedding import EmbedderInfo, EmbedderUsage, InputKind
 
 Vectors = npt.NDArray[np.float32]
 """A (n, dimension) float32 matrix, one row per input, in input order."""
+
+MixedInput = Sequence[str | Image.Image]
+"""Texts and images in reading order, embedded together into one vector."""
 
 
 @runtime_checkable
 class Embedder(Protocol):
     """A provider or local model that embeds texts and images into the same space.
 
-    Callers respect ``info.limits`` (batch size, image and text limits) before calling;
-    implementations raise :class:`schemas.errors.InvalidInput` for an input they reject,
-    a :class:`schemas.errors.TransientError` when a retry may help, and other terminal errors
-    (authentication, configuration) when the whole run must stop.
+    Callers respect ``info.limits`` (batch size, concurrency, image and text limits) before
+    calling; implementations raise :class:`schemas.errors.InvalidInput` for an input they
+    reject, a :class:`schemas.errors.TransientError` when a retry may help, and other terminal
+    errors (authentication, configuration) when the whole run must stop. Implementations do
+    not retry by themselves: the pipeline does (:mod:`pipelines.retry`). They are safe to call
+    from ``info.limits.max_concurrency`` threads at once.
     """
 
     @property
@@ -38,6 +43,29 @@ class Embedder(Protocol):
         """Embed RGB images."""
         ...
 
+    def usage(self) -> EmbedderUsage:
+        """Cumulative requests, inputs, billed units and cache hits since creation.
+
+        A run's share is ``after.since(before)`` of two snapshots.
+        """
+        ...
+
     def close(self) -> None:
         """Release the model or the HTTP client."""
+        ...
+
+
+@runtime_checkable
+class MixedEmbedder(Embedder, Protocol):
+    """An embedder that fuses texts and images into one vector (``info.mixed_inputs``).
+
+    Cohere embed-v4.0 (``inputs``) and Voyage multimodal models (interleaved content) do.
+    Check ``info.mixed_inputs`` rather than ``isinstance``: wrappers such as the embedding
+    cache have the method whether or not the embedder they wrap can fuse.
+    """
+
+    def embed_mixed(
+        self, items: Sequence[MixedInput], *, kind: InputKind = InputKind.DOCUMENT
+    ) -> Vectors:
+        """One vector per item, from all of its texts and images together."""
         ...

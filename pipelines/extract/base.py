@@ -96,7 +96,10 @@ class ExtractContext:
         async def all_reads() -> None:
             await asyncio.gather(*(one(key, size) for key, size in requests))
 
+        if not requests:
+            return
         pending = self.runner.submit(all_reads())
+        finished = False
         try:
             for _ in requests:
                 key, result = done.get()
@@ -106,8 +109,12 @@ class ExtractContext:
                     yield key, result
                 else:
                     raise result
+            finished = True
         finally:
-            pending.cancel()
+            if finished:
+                pending.result()
+            else:
+                pending.cancel()  # the consumer stopped early: abandon the other reads
 
     async def read_one(self, key: str, max_bytes: int) -> Blob:
         """Read one key of the source, retrying transient errors."""

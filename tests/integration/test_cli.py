@@ -126,7 +126,7 @@ def test_doctor_reports_each_check(capsys, configured):
     code, out, _ = cli(capsys, "doctor", str(configured))
     assert code == 0
     assert "ok configuration" in out and "ok store" in out
-    assert "ok embedder: clip:tiny-clip loaded, 32-d cosine" in out
+    assert "ok embedder: clip:tiny-clip ready, 32-d cosine" in out
     assert "ok source" in out
 
 

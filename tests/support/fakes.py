@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from connectors.embedders.base import Vectors
-from schemas.embedding import EmbedderInfo, EmbedderLimits, InputKind
+from schemas.embedding import EmbedderInfo, EmbedderLimits, EmbedderUsage, InputKind
 
 
 def hash_vector(data: bytes, dimension: int) -> np.ndarray:
@@ -57,6 +57,10 @@ class HashEmbedder:
         if self.fail:
             self.fail("images", images)
         return np.stack([hash_vector(i.tobytes(), self._info.dimension) for i in images])
+
+    def usage(self) -> EmbedderUsage:
+        inputs = sum(count for _, count in self.calls)
+        return EmbedderUsage(requests=len(self.calls), inputs=inputs)
 
     def close(self) -> None:
         pass

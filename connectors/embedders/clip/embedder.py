@@ -14,7 +14,7 @@ from PIL import Image
 from connectors.embedders.base import Vectors
 from connectors.embedders.clip.loading import load_checkpoint
 from schemas.config import ClipEmbedderConfig
-from schemas.embedding import Distance, EmbedderInfo, EmbedderLimits, InputKind
+from schemas.embedding import Distance, EmbedderInfo, EmbedderLimits, EmbedderUsage, InputKind
 from schemas.errors import ConfigError, InvalidInput, ModelUnavailable
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,9 @@ class ClipEmbedder:
         self._tokenizer = getattr(loaded.processor, "tokenizer", loaded.processor)
         self._model_type = str(self._model.config.model_type)
         self._lock = threading.Lock()
+        self._passes = self._inputs = 0
         dimension = int(self._encode_texts(["dimension probe"]).shape[1])
+        self._passes = self._inputs = 0  # the probe is not usage
         self._info = EmbedderInfo(
             provider="clip",
             model=self._model_name(),
@@ -96,6 +98,8 @@ class ClipEmbedder:
             normalized=True,
             limits=EmbedderLimits(
                 max_batch=config.batch_size,
+                # One model, one lock: concurrent calls would only queue.
+                max_concurrency=1,
                 model_image_side=_model_image_side(self._processor),
                 max_text_tokens=self._max_text_tokens(),
             ),
@@ -106,6 +110,10 @@ class ClipEmbedder:
     def info(self) -> EmbedderInfo:
         """Identity, dimension and limits of the loaded model."""
         return self._info
+
+    def usage(self) -> EmbedderUsage:
+        """Forward passes and inputs embedded (a local model bills nothing)."""
+        return EmbedderUsage(requests=self._passes, inputs=self._inputs)
 
     def _model_name(self) -> str:
         if self.config.model_name:
@@ -167,6 +175,8 @@ class ClipEmbedder:
                     ) from error
                 raise
             features = torch.nn.functional.normalize(features.float(), dim=-1)
+            self._passes += 1
+            self._inputs += int(features.shape[0])
         result: Vectors = features.cpu().numpy().astype(np.float32, copy=False)
         return result
 

@@ -201,3 +201,51 @@ def test_async_runner_runs_coroutines_from_threads():
     with AsyncRunner() as runner:
         assert runner.run(double(21)) == 42
     assert list(chunked(range(5), 2)) == [[0, 1], [2, 3], [4]]
+
+
+def test_batches_run_up_to_the_allowed_concurrency():
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def embed(batch):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.02)
+        with lock:
+            running[0] -= 1
+        return vectors_for(batch)
+
+    outcome = embed_isolating(
+        embed, list(range(12)), batch_size=1, what="items", policy=FAST, concurrency=3
+    )
+    assert not outcome.errors
+    assert [v[0] for v in outcome.vectors] == list(range(12))
+    assert peak[0] == 3
+
+
+def test_a_terminal_error_stops_concurrent_batches_early():
+    calls = []
+
+    def embed(batch):
+        calls.append(batch)
+        time.sleep(0.01)
+        raise AuthenticationFailed("bad key")
+
+    with pytest.raises(AuthenticationFailed):
+        embed_isolating(embed, list(range(50)), batch_size=1, what="x", policy=FAST, concurrency=4)
+    assert len(calls) < 10  # batches not started are cancelled
+
+
+def test_images_and_captions_go_side_by_side_when_concurrency_allows():
+    from PIL import Image
+
+    from schemas.embedding import EmbedderLimits
+
+    both_in_flight = threading.Barrier(2, timeout=5)
+    embedder = HashEmbedder(max_batch=8, fail=lambda kind, inputs: both_in_flight.wait())
+    limits = EmbedderLimits(max_batch=8, max_concurrency=2)
+    embedder._info = embedder.info.model_copy(update={"limits": limits})
+    images = [[Image.new("RGB", (4, 4), (i, 0, 0))] for i in range(3)]
+    named, errors = embed_images_and_captions(embedder, images, ["a", None, "c"], policy=FAST)
+    assert not errors
+    assert [set(v) for v in named] == [{"image", "caption"}, {"image"}, {"image", "caption"}]

@@ -70,3 +70,46 @@ def test_unknown_backend_option_is_rejected():
 def test_collection_names_are_validated(name):
     with pytest.raises(ValidationError, match="invalid collection name"):
         Settings(collection=name)
+
+
+def test_providers_own_variables_fill_unset_keys(monkeypatch):
+    from schemas.config import AzureVisionEmbedderConfig, CohereEmbedderConfig
+
+    monkeypatch.setenv("MMINGEST_EMBEDDER__KIND", "cohere")
+    monkeypatch.setenv("CO_API_KEY", " from-provider-variable ")
+    settings = Settings()
+    assert isinstance(settings.embedder, CohereEmbedderConfig)
+    assert settings.embedder.api_key.get_secret_value() == "from-provider-variable"
+    monkeypatch.setenv("MMINGEST_EMBEDDER__API_KEY", "from-mmingest")
+    assert Settings().embedder.api_key.get_secret_value() == "from-mmingest"
+    monkeypatch.setenv("MMINGEST_EMBEDDER__KIND", "azure-vision")
+    monkeypatch.delenv("MMINGEST_EMBEDDER__API_KEY")
+    monkeypatch.setenv("VISION_KEY", "azure-key")
+    monkeypatch.setenv("VISION_ENDPOINT", "https://example.cognitiveservices.azure.com")
+    azure = Settings().embedder
+    assert isinstance(azure, AzureVisionEmbedderConfig)
+    assert azure.api_key.get_secret_value() == "azure-key"
+    assert azure.endpoint == "https://example.cognitiveservices.azure.com"
+
+
+def test_provider_settings_validate_and_never_show_keys(monkeypatch):
+    monkeypatch.setenv("MMINGEST_EMBEDDER__KIND", "vertex")
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "my-project")
+    monkeypatch.setenv("MMINGEST_EMBEDDER__ACCESS_TOKEN", "ya29.secret-token")
+    settings = Settings()
+    assert settings.embedder.project == "my-project"
+    shown = f"{settings.redacted()} {settings!r} {settings.embedder}"
+    assert "ya29.secret-token" not in shown
+    with pytest.raises(ValidationError, match="tokens_per_minute"):
+        Settings(embedder={"kind": "vertex", "tokens_per_minute": 5})
+    with pytest.raises(ValidationError, match="concurrency"):
+        Settings(embedder={"kind": "cohere", "concurrency": 0})
+
+
+def test_the_embedding_cache_lives_under_the_state_dir_unless_set(monkeypatch):
+    monkeypatch.setenv("MMINGEST_STATE_DIR", "/var/lib/mmingest")
+    settings = Settings()
+    assert settings.embedding_cache.enabled
+    assert settings.embedding_cache.path == Path("/var/lib/mmingest/embedding-cache.sqlite3")
+    monkeypatch.setenv("MMINGEST_EMBEDDING_CACHE__ENABLED", "false")
+    assert not Settings().embedding_cache.enabled
