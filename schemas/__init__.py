@@ -5,7 +5,14 @@ from schemas.collection import CollectionSpec, EmbedderIdentity, VectorSpec
 from schemas.embedding import Distance, EmbedderInfo, EmbedderLimits, EmbedderUsage, InputKind
 from schemas.objects import ObjectInfo
 from schemas.points import CAPTION, DENSE_VECTORS, IMAGE, KEYWORDS, Point, point_id
-from schemas.query import DenseProbe, FusionMethod, Hit, HybridQuery, SearchMode
+from schemas.query import (
+    DenseProbe,
+    FusionMethod,
+    Hit,
+    HybridQuery,
+    SearchMode,
+    VectorizeProbe,
+)
 from schemas.summary import Failure, RunSummary
 
 __all__ = [
@@ -32,5 +39,6 @@ __all__ = [
     "RunSummary",
     "SearchMode",
     "VectorSpec",
+    "VectorizeProbe",
     "point_id",
 ]

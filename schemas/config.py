@@ -10,7 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, SecretStr, Tag, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    SecretStr,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from schemas.embedder_config import (
     AzureVisionEmbedderConfig,
@@ -99,8 +108,105 @@ class QdrantEdgeStoreConfig(_Config):
     )
 
 
+class QdrantStoreConfig(_Config):
+    """A Qdrant server through ``qdrant-client``, or the client's local mode on a path.
+
+    Local mode (``path``, or ``url = ":memory:"``) runs the same client API in-process: it is
+    meant for tests and small data, not for production volumes.
+    """
+
+    kind: Literal["qdrant"] = "qdrant"
+    url: str = Field(
+        "http://localhost:6333",
+        description="Server URL (REST port), or ':memory:' for an in-process local mode.",
+    )
+    api_key: SecretStr | None = Field(None, description="API key of the server.")
+    prefer_grpc: bool = Field(True, description="Talk gRPC (faster uploads) instead of REST.")
+    grpc_port: int = Field(6334, ge=1, le=65535, description="gRPC port of the server.")
+    path: Path | None = Field(
+        None, description="Run qdrant-client's local mode on this directory instead."
+    )
+    timeout_s: float = Field(60.0, gt=0, description="Seconds per request.")
+
+    @model_validator(mode="after")
+    def _one_location(self) -> QdrantStoreConfig:
+        if self.path is not None and "url" in self.model_fields_set:
+            raise ValueError("set either url (a server or ':memory:') or path, not both")
+        return self
+
+
+class MilvusStoreConfig(_Config):
+    """A Milvus server, or Milvus Lite (embedded) when ``uri`` is a local file path."""
+
+    kind: Literal["milvus"] = "milvus"
+    uri: str | None = Field(
+        None,
+        description="Server URI (http://host:19530) or a local .db file for Milvus Lite "
+        "(default: <state_dir>/milvus.db).",
+    )
+    token: SecretStr | None = Field(None, description="'user:password' or an API key.")
+    db_name: str | None = Field(None, description="Database (default: the server's default).")
+    consistency_level: Literal["Strong", "Session", "Bounded", "Eventually"] = Field(
+        "Session",
+        description="Consistency of new collections; Session reads this client's own writes.",
+    )
+    index_type: str = Field(
+        "AUTOINDEX", description="Dense vector index type of new collections (server only)."
+    )
+    timeout_s: float = Field(60.0, gt=0, description="Seconds per request.")
+
+
+WeaviateVectorizer = Literal["none", "multi2vec-clip", "multi2vec-cohere"]
+
+
+class WeaviateStoreConfig(_Config):
+    """A Weaviate server (1.32+), with vectors brought by mmingest or computed server-side.
+
+    ``vectorizer = "none"`` stores mmingest's vectors as the named vectors ``image`` and
+    ``caption``. A multi2vec module makes Weaviate compute both from the image (a ``BLOB``
+    property) and the caption text; the client then sends images and text, never vectors.
+    """
+
+    kind: Literal["weaviate"] = "weaviate"
+    url: str = Field("http://localhost:8080", description="REST URL of the server.")
+    grpc_url: str | None = Field(
+        None, description="gRPC URL (default: the REST host, port 50051, same security)."
+    )
+    api_key: SecretStr | None = Field(None, description="API key of the server.")
+    vectorizer: WeaviateVectorizer = Field(
+        "none", description="none (mmingest's vectors), multi2vec-clip or multi2vec-cohere."
+    )
+    vectorizer_model: str | None = Field(
+        None, description="Model of the vectorizer (default: the module's default)."
+    )
+    vectorizer_dimension: int | None = Field(
+        None, ge=1, description="Dimension of the vectorizer's vectors (recorded in the spec)."
+    )
+    vectorizer_api_key: SecretStr | None = Field(
+        None, description="Provider key the module needs (multi2vec-cohere: a Cohere key)."
+    )
+    shared_tenant: str = Field(
+        "shared",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="Weaviate tenant holding points written without a tenant.",
+    )
+    timeout_s: float = Field(60.0, gt=0, description="Seconds per request.")
+
+    @model_validator(mode="after")
+    def _vectorizer_needs_a_dimension(self) -> WeaviateStoreConfig:
+        if self.vectorizer != "none" and self.vectorizer_dimension is None:
+            raise ValueError(
+                f"vectorizer {self.vectorizer!r} needs vectorizer_dimension (e.g. 512 for "
+                "CLIP ViT-B/32): it is recorded with the collection"
+            )
+        return self
+
+
 StoreConfig = Annotated[
-    Annotated[QdrantEdgeStoreConfig, Tag("qdrant-edge")],
+    Annotated[QdrantEdgeStoreConfig, Tag("qdrant-edge")]
+    | Annotated[QdrantStoreConfig, Tag("qdrant")]
+    | Annotated[MilvusStoreConfig, Tag("milvus")]
+    | Annotated[WeaviateStoreConfig, Tag("weaviate")],
     _kind_of("qdrant-edge"),
 ]
 

@@ -43,6 +43,34 @@ class DenseProbe(BaseModel):
         return self.vector_name
 
 
+class VectorizeProbe(BaseModel):
+    """Search one named vector with a text or an image the store embeds itself.
+
+    Only stores whose capabilities declare ``server_side_vectors`` (e.g. Weaviate with a
+    multi2vec module) accept these: the store's vectorizer turns ``text`` (a ``near_text``
+    search) or ``image`` (encoded image bytes, a ``near_image`` search) into the query vector,
+    in the same space as the stored vectors. Other stores raise ``CapabilityMissing``.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    vector_name: str
+    text: str | None = None
+    image: bytes | None = None
+    weight: float = 1.0
+
+    @model_validator(mode="after")
+    def _text_or_image(self) -> VectorizeProbe:
+        if (self.text is None) == (self.image is None):
+            raise ValueError("a vectorize probe needs exactly one of text or image")
+        return self
+
+    @property
+    def channel(self) -> str:
+        """A label for this probe in fusion weights and explanations."""
+        return self.vector_name
+
+
 class HybridQuery(BaseModel):
     """A store-level query: dense probes and/or keyword text, fused into one ranking.
 
@@ -53,6 +81,10 @@ class HybridQuery(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
 
     dense: list[DenseProbe] = Field(default_factory=list)
+    vectorize: list[VectorizeProbe] = Field(
+        default_factory=list,
+        description="Probes the store vectorizes itself (server-side vectorizer stores only).",
+    )
     keyword_text: str | None = None
     keyword_weight: float = 1.0
     k: int = Field(10, ge=1, le=10_000)
@@ -65,8 +97,10 @@ class HybridQuery(BaseModel):
 
     @model_validator(mode="after")
     def _has_a_channel(self) -> HybridQuery:
-        if not self.dense and not self.keyword_text:
-            raise ValueError("a query needs at least one dense probe or a keyword text")
+        if not self.dense and not self.vectorize and not self.keyword_text:
+            raise ValueError(
+                "a query needs at least one dense probe, vectorize probe or keyword text"
+            )
         return self
 
     @property
@@ -76,8 +110,9 @@ class HybridQuery(BaseModel):
 
     @property
     def channels(self) -> list[str]:
-        """Channel labels in execution order (dense probes first, keywords last)."""
+        """Channel labels in execution order (dense, then vectorize probes, keywords last)."""
         labels = [probe.channel for probe in self.dense]
+        labels += [probe.channel for probe in self.vectorize]
         if self.keyword_text:
             labels.append(KEYWORDS)
         return labels

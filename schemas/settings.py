@@ -28,6 +28,7 @@ from schemas.config import (
     EmbeddingCacheConfig,
     HttpConfig,
     IngestConfig,
+    MilvusStoreConfig,
     PdfConfig,
     QdrantEdgeStoreConfig,
     RemoteEmbedderConfig,
@@ -75,6 +76,9 @@ class Settings(BaseSettings):
         if isinstance(self.store, QdrantEdgeStoreConfig) and self.store.path is None:
             store = self.store.model_copy(update={"path": self.state_dir / "qdrant-edge"})
             object.__setattr__(self, "store", store)
+        elif isinstance(self.store, MilvusStoreConfig) and self.store.uri is None:
+            lite = self.store.model_copy(update={"uri": str(self.state_dir / "milvus.db")})
+            object.__setattr__(self, "store", lite)
         return self
 
     @model_validator(mode="after")

@@ -15,8 +15,29 @@ def _qdrant_edge(config: Any) -> VectorStore:
     return QdrantEdgeStore(config)
 
 
+def _qdrant(config: Any) -> VectorStore:
+    from connectors.stores.qdrant import QdrantStore
+
+    return QdrantStore(config)
+
+
+def _milvus(config: Any) -> VectorStore:
+    from connectors.stores.milvus import MilvusStore
+
+    return MilvusStore(config)
+
+
+def _weaviate(config: Any) -> VectorStore:
+    from connectors.stores.weaviate import WeaviateStore
+
+    return WeaviateStore(config)
+
+
 STORES: dict[str, Callable[[Any], VectorStore]] = {
     "qdrant-edge": _qdrant_edge,
+    "qdrant": _qdrant,
+    "milvus": _milvus,
+    "weaviate": _weaviate,
 }
 """Store factories by config ``kind``."""
 

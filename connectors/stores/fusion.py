@@ -1,9 +1,11 @@
 """Client-side fusion with the canonical formulas, for stores (or weights) without native fusion.
 
 RRF: ``score(d) = sum_i w_i / (k + rank_i(d))`` with 1-based ranks over the channels that
-returned ``d`` (Cormack et al., 2009). DBSF: each channel's scores are normalised to [0, 1]
-between mean - 3 std and mean + 3 std (sample std; a channel with no spread scores 0.5), then
-weighted and summed. Ties break on id so results are deterministic.
+returned ``d`` (Cormack et al., 2009). DBSF: each channel's scores are mapped linearly so that
+mean - 3 std -> 0 and mean + 3 std -> 1 (sample std; a channel with one result or no spread
+scores 0.5), then weighted and summed. Like Qdrant, which defined DBSF and runs it natively,
+outliers beyond 3 std are not clamped (they score above 1 or below 0). Ties break on id so
+results are deterministic.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def _normalised(hits: Sequence[Hit]) -> list[float]:
     if std == 0:
         return [0.5 for _ in values]
     low, high = mean - 3 * std, mean + 3 * std
-    return [min(1.0, max(0.0, (v - low) / (high - low))) for v in values]
+    return [(v - low) / (high - low) for v in values]
 
 
 def dbsf(channels: Sequence[Sequence[Hit]], weights: Sequence[float], *, limit: int) -> list[Hit]:
@@ -53,6 +55,19 @@ def dbsf(channels: Sequence[Sequence[Hit]], weights: Sequence[float], *, limit: 
             scores[hit.id] = scores.get(hit.id, 0.0) + weight * value
             first_seen.setdefault(hit.id, hit)
     return _ranked(scores, first_seen, limit)
+
+
+TIE_MARGIN = 10
+"""Extra results to ask an engine for, so ties at the cut-off can be settled on id."""
+
+
+def settle_ties(hits: Sequence[Hit], limit: int) -> list[Hit]:
+    """Order engine-fused hits like client-side fusion (score, then id) and cut to ``limit``.
+
+    Engines leave equal fused scores in arbitrary order (hash maps); fetch
+    ``limit + TIE_MARGIN`` hits from them and settle the order here.
+    """
+    return sorted(hits, key=lambda hit: (-hit.score, hit.id))[:limit]
 
 
 def fuse(

@@ -7,6 +7,7 @@ from typing import Any
 
 import qdrant_edge as edge
 
+from connectors.stores.fusion import TIE_MARGIN
 from schemas.collection import CollectionSpec
 from schemas.embedding import Distance
 from schemas.points import KEYWORDS, Point
@@ -82,6 +83,22 @@ def tenant_filter(tenant: str | None) -> edge.Filter | None:
     return edge.Filter(must=[edge.FieldCondition("tenant", match=edge.MatchValue(tenant))])
 
 
+def ids_filter(ids: Sequence[str], tenant: str | None) -> edge.Filter:
+    """The points with these ids (of one tenant)."""
+    must: list[Any] = [edge.HasIdCondition(set(ids))]
+    if tenant is not None:
+        must.append(edge.FieldCondition("tenant", match=edge.MatchValue(tenant)))
+    return edge.Filter(must=must)
+
+
+def sources_filter(source_uris: Sequence[str], tenant: str | None) -> edge.Filter:
+    """The points of these source objects (of one tenant)."""
+    must: list[Any] = [edge.FieldCondition("source_uri", match=edge.MatchAny(list(source_uris)))]
+    if tenant is not None:
+        must.append(edge.FieldCondition("tenant", match=edge.MatchValue(tenant)))
+    return edge.Filter(must=must)
+
+
 def channel_queries(query: HybridQuery, bm25: edge.Bm25 | None) -> list[tuple[edge.Query, float]]:
     """One engine query per channel (dense probes, then keywords), with its fusion weight.
 
@@ -122,7 +139,11 @@ def fused_request(channels: list[edge.Query], query: HybridQuery) -> edge.QueryR
         else edge.Fusion.Dbsf()
     )
     return edge.QueryRequest(
-        limit=query.k, prefetches=prefetches, query=fusion, filter=restrict, with_payload=True
+        limit=query.k + TIE_MARGIN,
+        prefetches=prefetches,
+        query=fusion,
+        filter=restrict,
+        with_payload=True,
     )
 
 

@@ -3,9 +3,13 @@
 ```
 <path>/
   .lock                         held (flock) by the one process using the store
+  aliases.json                  {"alias": "collection"}, replaced atomically on every change
   collections/<name>/shard/     the EdgeShard
   collections/<name>/spec.json  the CollectionSpec and keyword model it was created with
 ```
+
+A collection exists when its ``spec.json`` does: it is written last on create and removed
+first on drop, so a crash in between leaves a directory that is ignored (and reused).
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
+from connectors.stores.records import spec_from_record, spec_record
 from schemas.collection import CollectionSpec, validate_collection_name
 from schemas.errors import ConfigError, StoreLocked
 
@@ -99,10 +105,27 @@ class StoreDirectory:
 
     def read_spec(self, name: str) -> CollectionSpec | None:
         """The recorded spec of collection ``name``, or None."""
-        meta = self.read_meta(name)
-        return CollectionSpec.model_validate(meta["spec"]) if meta else None
+        return spec_from_record(self.read_meta(name), name=name)
 
     def write_meta(self, name: str, spec: CollectionSpec, keyword_model: dict[str, Any]) -> None:
         """Record the spec of a newly created collection."""
-        meta = {"spec": spec.model_dump(mode="json"), "keyword_model": keyword_model}
+        meta = spec_record(spec, keyword_model=keyword_model)
         write_json_atomic(self.collection_dir(name) / "spec.json", meta)
+
+    def remove_collection(self, name: str) -> None:
+        """Delete collection ``name``: its spec first (it no longer exists), then its files."""
+        directory = self.collection_dir(name)
+        (directory / "spec.json").unlink(missing_ok=True)
+        shutil.rmtree(directory, ignore_errors=True)
+
+    def read_aliases(self) -> dict[str, str]:
+        """The alias file's mapping (empty when there is none)."""
+        path = self.path / "aliases.json"
+        if not path.is_file():
+            return {}
+        aliases: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+        return aliases
+
+    def write_aliases(self, aliases: dict[str, str]) -> None:
+        """Replace the alias file atomically: readers see the old or the new mapping."""
+        write_json_atomic(self.path / "aliases.json", aliases)

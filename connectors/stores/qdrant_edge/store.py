@@ -9,21 +9,14 @@ from pathlib import Path
 
 import qdrant_edge as edge
 
-from connectors.stores import fusion
+from connectors.stores import fusion, records
 from connectors.stores.base import StoreCapabilities
 from connectors.stores.qdrant_edge import convert
+from connectors.stores.qdrant_edge.errors import translate as _translate
 from connectors.stores.qdrant_edge.layout import StoreDirectory
-from schemas.collection import CollectionSpec
+from schemas.collection import CollectionSpec, validate_collection_name
 from schemas.config import QdrantEdgeStoreConfig
-from schemas.errors import (
-    CollectionNotFound,
-    ConfigError,
-    InvalidInput,
-    MmingestError,
-    SchemaMismatch,
-    StoreLocked,
-    StoreUnavailable,
-)
+from schemas.errors import ConfigError
 from schemas.points import Point
 from schemas.query import FusionMethod, Hit, HybridQuery
 
@@ -32,27 +25,14 @@ log = logging.getLogger(__name__)
 _SCROLL_PAGE = 1024
 
 
-def _translate(error: Exception, action: str, collection: str) -> Exception:
-    """An mmingest error for an exception raised by the engine (it raises plain Exception)."""
-    if isinstance(error, MmingestError):
-        return error
-    text = str(error)
-    if "WouldBlock" in text or "Can't init WAL" in text:
-        return StoreLocked(
-            f"collection {collection!r} is open in another process: Qdrant Edge allows one "
-            "process per store directory"
-        )
-    if "dimension error" in text or "Not existing vector name" in text or "parse" in text:
-        return InvalidInput(f"Qdrant Edge rejected {action} on {collection!r}: {text}")
-    return StoreUnavailable(f"Qdrant Edge failed to {action} on {collection!r}: {text}")
-
-
 class QdrantEdgeStore:
     """Collections as Edge shards under one directory, held by this process while open.
 
     Named dense vectors ``image`` and ``caption``, a ``keywords`` sparse vector with the IDF
     modifier fed by a local BM25 encoder, payload indexes for tenant, kind, source and page.
     Hybrid queries are fused by the engine (RRF with per-channel weights, or DBSF).
+    Aliases live in ``aliases.json`` in the store directory, replaced atomically; this process
+    holds the directory, so its in-memory copy is authoritative.
     """
 
     def __init__(self, config: QdrantEdgeStoreConfig) -> None:
@@ -64,11 +44,12 @@ class QdrantEdgeStore:
         self._specs: dict[str, CollectionSpec] = {}
         self._open_lock = threading.Lock()
         self._bm25 = convert.bm25_model()
+        self._aliases = self._dir.read_aliases()
         self._capabilities = StoreCapabilities(
             named_vectors=True,
             keywords=True,
             native_fusion=frozenset({FusionMethod.RRF, FusionMethod.DBSF}),
-            aliases=False,
+            aliases=True,
             tenants=True,
             max_batch=1024,
         )
@@ -88,18 +69,17 @@ class QdrantEdgeStore:
     def ensure_collection(self, spec: CollectionSpec) -> None:
         """Create the collection's shard, or check the existing one records the same spec."""
         with self._open_lock:
-            existing = self._dir.read_spec(spec.name)
-            if existing is not None:
-                problems = existing.differences(spec)
-                if problems:
-                    raise SchemaMismatch(
-                        f"collection {spec.name!r} in {self.path} was created for a different "
-                        f"vector space ({'; '.join(problems)}): write to a new collection "
-                        "(MMINGEST_COLLECTION) or re-embed it with the new model"
-                    )
-                self._specs[spec.name] = existing
+            name = self._aliases.get(spec.name, spec.name)
+            existing = self._dir.read_spec(name)
+            if existing is not None or name != spec.name:
+                if existing is None:
+                    raise records.not_found(name, str(self.path))
+                records.check_spec(existing, spec, name=name, where=str(self.path))
+                self._specs[name] = existing
                 return
             shard_dir = self._dir.shard_dir(spec.name)
+            if shard_dir.exists():  # left over by a create or drop that did not finish
+                self._dir.remove_collection(spec.name)
             try:
                 shard = edge.EdgeShard.create(str(shard_dir), convert.shard_config(spec))
                 for operation in convert.index_operations():
@@ -112,14 +92,61 @@ class QdrantEdgeStore:
             log.info("created collection %s in %s", spec.name, self.path)
 
     def collection_spec(self, collection: str) -> CollectionSpec | None:
-        """The recorded spec of ``collection``, or None."""
-        return self._dir.read_spec(collection)
+        """The recorded spec of ``collection`` (or of an alias's target), or None."""
+        return self._dir.read_spec(self.resolve(collection))
 
     def list_collections(self) -> list[str]:
         """Collections in this store directory."""
         return self._dir.collection_names()
 
-    def _shard(self, collection: str) -> edge.EdgeShard:
+    def drop_collection(self, collection: str) -> None:
+        """Close and delete a collection (refused for aliases and aliased collections)."""
+        with self._open_lock:
+            records.check_droppable(collection, self._aliases, str(self.path))
+            shard = self._shards.pop(collection, None)
+            self._specs.pop(collection, None)
+            if shard is not None:
+                try:
+                    shard.close()
+                except Exception as error:
+                    raise _translate(error, "close the collection", collection) from error
+            self._dir.remove_collection(collection)
+
+    # --- aliases -------------------------------------------------------------------------------
+
+    def list_aliases(self) -> dict[str, str]:
+        """Every alias and its collection."""
+        return dict(self._aliases)
+
+    def resolve(self, name: str) -> str:
+        """An alias's collection, else ``name``."""
+        return self._aliases.get(name, name)
+
+    def set_alias(self, alias: str, collection: str) -> None:
+        """Create or atomically repoint ``alias`` (one file replace)."""
+        validate_collection_name(alias)
+        with self._open_lock:
+            records.check_alias_target(
+                alias,
+                collection,
+                collections=set(self._dir.collection_names()),
+                aliases=self._aliases,
+                where=str(self.path),
+            )
+            aliases = {**self._aliases, alias: collection}
+            self._dir.write_aliases(aliases)
+            self._aliases = aliases
+
+    def delete_alias(self, alias: str) -> None:
+        """Remove ``alias`` if it exists."""
+        with self._open_lock:
+            if alias in self._aliases:
+                aliases = {k: v for k, v in self._aliases.items() if k != alias}
+                self._dir.write_aliases(aliases)
+                self._aliases = aliases
+
+    def _shard(self, name: str) -> edge.EdgeShard:
+        collection = self._aliases.get(name, name)
         shard = self._shards.get(collection)
         if shard is not None:
             return shard
@@ -128,10 +155,7 @@ class QdrantEdgeStore:
             if shard is not None:
                 return shard
             if self._dir.read_spec(collection) is None:
-                raise CollectionNotFound(
-                    f"collection {collection!r} does not exist in {self.path}: ingest into it "
-                    "first, or check MMINGEST_COLLECTION and MMINGEST_STORE__PATH"
-                )
+                raise records.not_found(name, str(self.path))
             try:
                 shard = edge.EdgeShard.load(str(self._dir.shard_dir(collection)))
             except Exception as error:
@@ -146,34 +170,56 @@ class QdrantEdgeStore:
         if not points:
             return
         shard = self._shard(collection)
-        spec = self._specs.get(collection) or self._dir.read_spec(collection)
-        bm25 = self._bm25 if spec is not None and spec.keywords else None
+        bm25 = self._bm25 if self._spec(collection).keywords else None
         edge_points = convert.to_edge_points(points, bm25)
         try:
             shard.update(edge.UpdateOperation.upsert_points(edge_points))
         except Exception as error:
             raise _translate(error, f"upsert {len(points)} points", collection) from error
 
-    def delete(self, collection: str, ids: Sequence[str]) -> None:
-        """Delete points by id (unknown ids are ignored)."""
+    def delete(self, collection: str, ids: Sequence[str], *, tenant: str | None = None) -> None:
+        """Delete points by id (of one tenant); unknown ids are ignored."""
         if not ids:
             return
+        if tenant is None:
+            operation = edge.UpdateOperation.delete_points(list(ids))
+        else:
+            operation = edge.UpdateOperation.delete_points_by_filter(
+                convert.ids_filter(ids, tenant)
+            )
         try:
-            self._shard(collection).update(edge.UpdateOperation.delete_points(list(ids)))
+            self._shard(collection).update(operation)
         except Exception as error:
             raise _translate(error, f"delete {len(ids)} points", collection) from error
 
-    def fetch_hashes(self, collection: str, ids: Sequence[str]) -> dict[str, str]:
-        """``content_hash`` of the given ids that exist."""
+    def delete_by_source(
+        self, collection: str, source_uris: Sequence[str], *, tenant: str | None = None
+    ) -> None:
+        """Delete every point of the given source objects (of one tenant)."""
+        if not source_uris:
+            return
+        operation = edge.UpdateOperation.delete_points_by_filter(
+            convert.sources_filter(source_uris, tenant)
+        )
+        try:
+            self._shard(collection).update(operation)
+        except Exception as error:
+            raise _translate(error, "delete points by source", collection) from error
+
+    def fetch_hashes(
+        self, collection: str, ids: Sequence[str], *, tenant: str | None = None
+    ) -> dict[str, str]:
+        """``content_hash`` of the given ids that exist (in one tenant)."""
         if not ids:
             return {}
         try:
-            records = self._shard(collection).retrieve(list(ids), ["content_hash"], False)
+            found = self._shard(collection).retrieve(list(ids), ["content_hash", "tenant"], False)
         except Exception as error:
             raise _translate(error, "retrieve points", collection) from error
         return {
             str(record.id): str((record.payload or {}).get("content_hash", ""))
-            for record in records
+            for record in found
+            if tenant is None or (record.payload or {}).get("tenant") == tenant
         }
 
     def scan(self, collection: str, *, tenant: str | None = None) -> Iterator[tuple[str, str]]:
@@ -211,9 +257,11 @@ class QdrantEdgeStore:
         Equal channel weights are fused by the engine in one request; weighted fusion runs the
         channels as one batch and fuses them here with the same formulas.
         """
+        if query.vectorize:
+            raise records.no_vectorizer("Qdrant Edge")
         shard = self._shard(collection)
-        spec = self._specs.get(collection) or self._dir.read_spec(collection)
-        channels = convert.channel_queries(query, self._bm25 if spec and spec.keywords else None)
+        spec = self._spec(collection)
+        channels = convert.channel_queries(query, self._bm25 if spec.keywords else None)
         if not channels:
             return []
         weights = [weight for _, weight in channels]
@@ -223,7 +271,7 @@ class QdrantEdgeStore:
                 return convert.to_hits(shard.query(request))
             if all(weight == 1.0 for weight in weights):
                 request = convert.fused_request([channel for channel, _ in channels], query)
-                return convert.to_hits(shard.query(request))
+                return fusion.settle_ties(convert.to_hits(shard.query(request)), query.k)
             batch = edge.QueryBatchRequest(
                 [
                     convert.single_request(channel, query, limit=query.candidate_limit)
@@ -234,6 +282,14 @@ class QdrantEdgeStore:
         except Exception as error:
             raise _translate(error, "query", collection) from error
         return fusion.fuse(results, weights, method=query.fusion, rrf_k=query.rrf_k, limit=query.k)
+
+    def _spec(self, name: str) -> CollectionSpec:
+        collection = self._aliases.get(name, name)
+        spec = self._specs.get(collection) or self._dir.read_spec(collection)
+        if spec is None:
+            raise records.not_found(name, str(self.path))
+        self._specs[collection] = spec
+        return spec
 
     def optimize(self, collection: str) -> bool:
         """Merge segments and build indexes (blocking; run it after large ingests)."""

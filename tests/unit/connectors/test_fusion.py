@@ -1,3 +1,5 @@
+import statistics
+
 import pytest
 
 from connectors.stores.fusion import dbsf, fuse, rrf
@@ -41,3 +43,13 @@ def test_dbsf_channel_without_spread_scores_one_half():
         limit=5,
     )
     assert {h.id: h.score for h in fused} == {"x": pytest.approx(1.5), "y": pytest.approx(0.5)}
+
+
+def test_dbsf_does_not_clamp_outliers_like_qdrant():
+    # One point far above 14 equal others: z = 14 / sqrt(15) > 3, so it normalises above 1.
+    channel = hits(("top", 1.0), *((f"p{i:02d}", 0.0) for i in range(14)))
+    fused = dbsf([channel], [1.0], limit=1)
+    values = [1.0] + [0.0] * 14
+    mean, std = statistics.mean(values), statistics.stdev(values)
+    assert fused[0].score == pytest.approx((1.0 - mean + 3 * std) / (6 * std))
+    assert fused[0].score > 1.0

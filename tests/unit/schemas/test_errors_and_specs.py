@@ -51,6 +51,8 @@ def test_spec_differences_name_what_changed():
 
 
 def test_query_needs_a_channel():
-    with pytest.raises(ValueError, match="at least one dense probe or a keyword text"):
+    with pytest.raises(
+        ValueError, match="at least one dense probe, vectorize probe or keyword text"
+    ):
         HybridQuery()
     assert HybridQuery(keyword_text="x", k=5).candidate_limit == 20
