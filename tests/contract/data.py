@@ -76,14 +76,15 @@ def make_pages(uri: str, pages: int, tenant: str | None = None) -> list[Point]:
 
 
 def make_outlier_points() -> tuple[np.ndarray, list[Point]]:
-    """A query vector and 15 points: one identical to it, 14 nearly identical to each other
-    and orthogonal to it, so its dense score lies beyond mean + 3 std (DBSF's cut-off)."""
+    """A query vector and 15 points: one identical to it, 14 nearly orthogonal to it, so its
+    dense score lies beyond mean + 3 std (DBSF's cut-off). The 14 are spaced 0.02 apart in
+    score so every engine ranks them alike (near-ties would make RRF ranks arbitrary)."""
     query = unit(1)
     away = unit(5) - float(unit(5) @ query) * query
     away /= np.linalg.norm(away)
     points = []
     for index in range(15):
-        vector = query if index == 0 else away + 0.001 * unit(100 + index)
+        vector = query if index == 0 else away + 0.02 * index * query
         vector = vector / np.linalg.norm(vector)
         uri = f"memory://outliers/{index}.jpg"
         text = "red" if index < 3 else "blue"
