@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +44,15 @@ def _as_vector(value: Any) -> Vector:
 
 
 VectorField = Annotated[Vector, PlainValidator(_as_vector)]
+
+
+class StoredPoint(NamedTuple):
+    """What a store scan reports of one point: enough to reconcile it with its source."""
+
+    id: str
+    content_hash: str
+    source_uri: str
+    kind: str
 
 
 class Point(BaseModel):

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from schemas.collection import CollectionSpec
 from schemas.embedding import EmbedderInfo
-from schemas.points import Point
+from schemas.points import Point, StoredPoint
 from schemas.query import FusionMethod, Hit, HybridQuery
 
 
@@ -130,8 +130,8 @@ class VectorStore(Protocol):
         """``content_hash`` of those ``ids`` that exist (in one tenant)."""
         ...
 
-    def scan(self, collection: str, *, tenant: str | None = None) -> Iterator[tuple[str, str]]:
-        """Every ``(id, content_hash)`` of the collection (or of one tenant), streamed."""
+    def scan(self, collection: str, *, tenant: str | None = None) -> Iterator[StoredPoint]:
+        """Every point's id, content hash, source URI and kind (of one tenant), streamed."""
         ...
 
     def count(self, collection: str, *, tenant: str | None = None) -> int:

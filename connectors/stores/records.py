@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from schemas.collection import CollectionSpec
 from schemas.errors import CapabilityMissing, CollectionNotFound, ConfigError, SchemaMismatch
+from schemas.points import StoredPoint
 
 RECORD_KEY = "mmingest"
 """Key (or prefix) under which stores keep the record in their native metadata."""
@@ -116,4 +117,18 @@ def no_vectorizer(store: str) -> CapabilityMissing:
     return CapabilityMissing(
         f"{store} does not vectorize queries itself (no server-side vectorizer): embed the "
         "query text or image and pass dense probes"
+    )
+
+
+SCAN_FIELDS = ("content_hash", "source_uri", "kind")
+"""Payload fields a scan reads: what reconciliation with the source needs."""
+
+
+def stored_point(point_id: str, payload: Mapping[str, Any]) -> StoredPoint:
+    """A scan entry from a point's id and (partial) payload."""
+    return StoredPoint(
+        id=point_id,
+        content_hash=str(payload.get("content_hash") or ""),
+        source_uri=str(payload.get("source_uri") or ""),
+        kind=str(payload.get("kind") or ""),
     )

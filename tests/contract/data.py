@@ -97,3 +97,8 @@ def make_outlier_points() -> tuple[np.ndarray, list[Point]]:
             )
         )
     return query, points
+
+
+def hashes(entries):
+    """id -> content hash of a scan."""
+    return {entry.id: entry.content_hash for entry in entries}

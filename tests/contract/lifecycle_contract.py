@@ -8,7 +8,7 @@ import pytest
 from schemas import CollectionSpec, DenseProbe, EmbedderInfo, HybridQuery, point_id
 from schemas.errors import CollectionNotFound, ConfigError, SchemaMismatch
 from schemas.points import IMAGE
-from tests.contract.data import CAPTIONS, DIM, SPEC, make_pages, make_points
+from tests.contract.data import CAPTIONS, DIM, SPEC, hashes, make_pages, make_points
 
 V1 = CollectionSpec.for_embedder(
     "contract_v1", EmbedderInfo(provider="test", model="m1", dimension=DIM)
@@ -64,7 +64,7 @@ class LifecycleContract:
         assert store.fetch_hashes("contract_live", [points[0].id]) == {points[0].id: "h0"}
         store.delete("contract_live", [points[0].id], tenant="acme")
         store.delete_by_source("contract_live", ["memory://doc.pdf"], tenant="acme")
-        assert set(dict(store.scan("contract_live"))) == {p.id for p in points[1:6]}
+        assert set(hashes(store.scan("contract_live"))) == {p.id for p in points[1:6]}
         store.ensure_collection(as_alias(SPEC, "contract_live"))
         assert store.list_collections() == ["contract"]
 
@@ -110,7 +110,7 @@ class LifecycleContract:
         )
         store.delete_by_source("contract", ["memory://never-stored"])
         store.delete_by_source("contract", [])
-        remaining = set(dict(store.scan("contract")))
+        remaining = set(hashes(store.scan("contract")))
         assert remaining == {p.id for p in images if p is not images[1]} | {p.id for p in other}
         keyword = store.query("contract", HybridQuery(keyword_text="inventory", k=10))
         assert {hit.id for hit in keyword} == {p.id for p in other}
@@ -139,7 +139,7 @@ class LifecycleContract:
 
         store.delete("contract", [globex[0].id])  # no tenant: wherever the id is
         assert store.count("contract", tenant="globex") == len(globex) - 1
-        assert set(dict(store.scan("contract", tenant="globex"))) == {p.id for p in globex[1:]}
+        assert set(hashes(store.scan("contract", tenant="globex"))) == {p.id for p in globex[1:]}
 
     def test_empty_writes_are_no_ops(self, store):
         store.ensure_collection(SPEC)

@@ -16,7 +16,7 @@ from connectors.stores import fusion
 from schemas import CollectionSpec, DenseProbe, EmbedderInfo, FusionMethod, HybridQuery, point_id
 from schemas.errors import CollectionNotFound, SchemaMismatch
 from schemas.points import CAPTION, IMAGE
-from tests.contract.data import CAPTIONS, DIM, SPEC, make_outlier_points, make_points, unit
+from tests.contract.data import CAPTIONS, DIM, SPEC, hashes, make_outlier_points, make_points, unit
 from tests.contract.lifecycle_contract import LifecycleContract
 
 __all__ = ["SPEC", "StoreContract", "make_points"]
@@ -57,13 +57,21 @@ class StoreContract(LifecycleContract):
         store.upsert("contract", points)
         store.delete("contract", [points[0].id, point_id("memory://never")])
         assert store.count("contract") == len(CAPTIONS) - 1
-        assert points[0].id not in dict(store.scan("contract"))
+        assert points[0].id not in hashes(store.scan("contract"))
+
+    def test_scan_reports_source_and_kind_for_reconciliation(self, store):
+        store.ensure_collection(SPEC)
+        points = make_points()
+        store.upsert("contract", points)
+        entries = {entry.id: entry for entry in store.scan("contract")}
+        assert entries[points[1].id].source_uri == points[1].payload["source_uri"]
+        assert entries[points[1].id].kind == "image"
 
     def test_scan_and_fetch_hashes_report_content_hashes(self, store):
         store.ensure_collection(SPEC)
         points = make_points()
         store.upsert("contract", points)
-        scanned = dict(store.scan("contract"))
+        scanned = hashes(store.scan("contract"))
         assert scanned == {p.id: p.content_hash for p in points}
         wanted = [points[1].id, point_id("memory://missing")]
         assert store.fetch_hashes("contract", wanted) == {points[1].id: "h1"}
@@ -138,7 +146,7 @@ class StoreContract(LifecycleContract):
         assert hits
         assert {hit.payload["tenant"] for hit in hits} == {"globex"}
         assert all(h.id in {p.id for p in make_points("globex")} for h in hits)
-        scanned = dict(store.scan("contract", tenant="acme"))
+        scanned = hashes(store.scan("contract", tenant="acme"))
         assert set(scanned) == {p.id for p in make_points("acme")}
 
     @pytest.mark.parametrize(
@@ -227,7 +235,7 @@ class StoreContract(LifecycleContract):
         store.upsert("contract", make_points())
         changed = make_points(offset=500, hash_prefix="v2-")
         store.upsert("contract", changed)
-        assert dict(store.scan("contract")) == {p.id: p.content_hash for p in changed}
+        assert hashes(store.scan("contract")) == {p.id: p.content_hash for p in changed}
         probe = DenseProbe(vector_name=IMAGE, vector=changed[3].vectors[IMAGE])
         hit = store.query("contract", HybridQuery(dense=[probe], k=1))[0]
         assert (hit.id, hit.payload["content_hash"]) == (changed[3].id, "v2-3")

@@ -57,7 +57,7 @@ from schemas import (  # noqa: E402
 )
 from schemas.errors import CapabilityMissing, ConfigError, InvalidInput, SchemaMismatch  # noqa: E402
 from schemas.points import CAPTION, IMAGE  # noqa: E402
-from tests.contract.data import SPEC, make_points, unit  # noqa: E402
+from tests.contract.data import SPEC, hashes, make_points, unit  # noqa: E402
 
 
 @pytest.fixture
@@ -300,7 +300,7 @@ def test_a_partly_rejected_batch_names_what_failed(store):
     bad = good[2].model_copy(update={"vectors": {IMAGE: unit(5, 4)}})  # 4-d, the others 8-d
     with pytest.raises(InvalidInput, match=f"rejected 1 of 2 points.*{bad.id}"):
         store.upsert("contract", [good[1], bad])
-    assert set(dict(store.scan("contract"))) == {good[0].id, good[1].id}
+    assert set(hashes(store.scan("contract"))) == {good[0].id, good[1].id}
 
 
 def test_servers_older_than_1_32_have_no_aliases():

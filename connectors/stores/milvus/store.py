@@ -17,10 +17,11 @@ from connectors.stores.batching import estimated_bytes, request_batches, send_al
 from connectors.stores.milvus import convert, schema
 from connectors.stores.milvus.collections import MilvusCollections
 from connectors.stores.milvus.errors import translate
+from connectors.stores.records import SCAN_FIELDS, stored_point
 from schemas.collection import CollectionSpec
 from schemas.config import MilvusStoreConfig
 from schemas.errors import ConfigError
-from schemas.points import KEYWORDS, Point
+from schemas.points import KEYWORDS, Point, StoredPoint
 from schemas.query import FusionMethod, Hit, HybridQuery
 
 log = logging.getLogger(__name__)
@@ -163,8 +164,8 @@ class MilvusStore(MilvusCollections):
                     found[str(row["id"])] = str(row.get("content_hash") or "")
         return found
 
-    def scan(self, collection: str, *, tenant: str | None = None) -> Iterator[tuple[str, str]]:
-        """Every ``(id, content_hash)``, through a query iterator."""
+    def scan(self, collection: str, *, tenant: str | None = None) -> Iterator[StoredPoint]:
+        """Every point's id, content hash, source and kind, through a query iterator."""
         iterator = self._call(
             "scan",
             collection,
@@ -172,14 +173,14 @@ class MilvusStore(MilvusCollections):
                 collection,
                 batch_size=_SCAN_PAGE,
                 filter=convert.tenant_condition(tenant) or "",
-                output_fields=["content_hash"],
+                output_fields=list(SCAN_FIELDS),
                 timeout=self._timeout,
             ),
         )
         try:
             while page := self._call("scan", collection, iterator.next):
                 for row in page:
-                    yield str(row["id"]), str(row.get("content_hash") or "")
+                    yield stored_point(str(row["id"]), row)
         finally:
             iterator.close()
 

@@ -17,9 +17,10 @@ from connectors.stores.batching import estimated_bytes, request_batches, send_al
 from connectors.stores.qdrant import convert
 from connectors.stores.qdrant.collections import QdrantCollections
 from connectors.stores.qdrant.errors import translate
+from connectors.stores.records import SCAN_FIELDS, stored_point
 from schemas.collection import CollectionSpec
 from schemas.config import QdrantStoreConfig
-from schemas.points import Point
+from schemas.points import Point, StoredPoint
 from schemas.query import FusionMethod, Hit, HybridQuery
 
 log = logging.getLogger(__name__)
@@ -150,8 +151,8 @@ class QdrantStore(QdrantCollections):
             if tenant is None or (record.payload or {}).get("tenant") == tenant
         }
 
-    def scan(self, collection: str, *, tenant: str | None = None) -> Iterator[tuple[str, str]]:
-        """Every ``(id, content_hash)``, a page at a time."""
+    def scan(self, collection: str, *, tenant: str | None = None) -> Iterator[StoredPoint]:
+        """Every point's id, content hash, source and kind, a page at a time."""
         offset: Any = None
         while True:
             page, offset = self._call(
@@ -163,12 +164,12 @@ class QdrantStore(QdrantCollections):
                     scroll_filter=convert.tenant_filter(tenant),
                     limit=_SCROLL_PAGE,
                     offset=offset,
-                    with_payload=["content_hash"],
+                    with_payload=list(SCAN_FIELDS),
                     with_vectors=False,
                 ),
             )
             for record in page:
-                yield str(record.id), str((record.payload or {}).get("content_hash", ""))
+                yield stored_point(str(record.id), record.payload or {})
             if offset is None:
                 return
 

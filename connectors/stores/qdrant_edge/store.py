@@ -14,10 +14,11 @@ from connectors.stores.base import StoreCapabilities
 from connectors.stores.qdrant_edge import convert
 from connectors.stores.qdrant_edge.errors import translate as _translate
 from connectors.stores.qdrant_edge.layout import StoreDirectory
+from connectors.stores.records import SCAN_FIELDS, stored_point
 from schemas.collection import CollectionSpec, validate_collection_name
 from schemas.config import QdrantEdgeStoreConfig
 from schemas.errors import ConfigError
-from schemas.points import Point
+from schemas.points import Point, StoredPoint
 from schemas.query import FusionMethod, Hit, HybridQuery
 
 log = logging.getLogger(__name__)
@@ -222,8 +223,8 @@ class QdrantEdgeStore:
             if tenant is None or (record.payload or {}).get("tenant") == tenant
         }
 
-    def scan(self, collection: str, *, tenant: str | None = None) -> Iterator[tuple[str, str]]:
-        """Every ``(id, content_hash)``, a page at a time."""
+    def scan(self, collection: str, *, tenant: str | None = None) -> Iterator[StoredPoint]:
+        """Every point's id, content hash, source and kind, a page at a time."""
         shard = self._shard(collection)
         offset: edge.PointId | None = None
         while True:
@@ -231,7 +232,7 @@ class QdrantEdgeStore:
                 offset=offset,
                 limit=_SCROLL_PAGE,
                 filter=convert.tenant_filter(tenant),
-                with_payload=["content_hash"],
+                with_payload=list(SCAN_FIELDS),
                 with_vector=False,
             )
             try:
@@ -239,7 +240,7 @@ class QdrantEdgeStore:
             except Exception as error:
                 raise _translate(error, "scroll", collection) from error
             for record in records:
-                yield str(record.id), str((record.payload or {}).get("content_hash", ""))
+                yield stored_point(str(record.id), record.payload or {})
             if offset is None:
                 return
 

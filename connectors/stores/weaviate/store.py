@@ -11,6 +11,7 @@ from weaviate.classes.query import Filter
 
 from connectors.stores.base import StoreCapabilities
 from connectors.stores.batching import estimated_bytes, request_batches, send_all
+from connectors.stores.records import SCAN_FIELDS, stored_point
 from connectors.stores.weaviate import convert
 from connectors.stores.weaviate.connect import connect
 from connectors.stores.weaviate.errors import translate
@@ -19,7 +20,7 @@ from schemas.collection import CollectionSpec
 from schemas.config import WeaviateStoreConfig
 from schemas.embedding import EmbedderInfo
 from schemas.errors import InvalidInput, StoreUnavailable
-from schemas.points import Point
+from schemas.points import Point, StoredPoint
 from schemas.query import FusionMethod
 
 log = logging.getLogger(__name__)
@@ -175,16 +176,16 @@ class WeaviateStore(WeaviateSearch):
                     found[str(item.uuid)] = str(item.properties.get("content_hash") or "")
         return found
 
-    def scan(self, collection: str, *, tenant: str | None = None) -> Iterator[tuple[str, str]]:
-        """Every ``(id, content_hash)``, tenant by tenant, through Weaviate's cursor."""
+    def scan(self, collection: str, *, tenant: str | None = None) -> Iterator[StoredPoint]:
+        """Every point's id, content hash, source and kind, tenant by tenant (a cursor each)."""
         weaviate_name = self._class_of(collection)
         for name in self._tenants_of(weaviate_name, tenant):
             objects = self._tenant(weaviate_name, name).iterator(
-                return_properties=["content_hash"], cache_size=1000
+                return_properties=list(SCAN_FIELDS), cache_size=1000
             )
             try:
                 for item in objects:
-                    yield str(item.uuid), str(item.properties.get("content_hash") or "")
+                    yield stored_point(str(item.uuid), item.properties)
             except Exception as error:
                 raise translate(error, "scan", collection, self._where) from error
 
