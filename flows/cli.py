@@ -1,148 +1,28 @@
-"""The ``mmingest`` command line: ingest, query, doctor, samples."""
+"""The ``mmingest`` command line: the entry point, plus query, doctor and samples.
+
+Pipeline commands (ingest, backfill, sync, verify, retry-failed) live in ``flows.commands``.
+"""
 
 from __future__ import annotations
 
 import json
-import logging
-import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 
-from connectors.sources import scheme_of
-from flows import render
+from flows import commands, render
+from flows.app import EXIT_ERROR, EXIT_USAGE, app, err, load_settings, out
 from flows.doctor import run_checks
 from flows.runtime import open_runtime
-from pipelines.ingest import Kind
 from schemas.errors import MmingestError
 from schemas.points import DENSE_VECTORS
 from schemas.query import FusionMethod, SearchMode
-from schemas.settings import Settings
 
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_PARTIAL = 3
-"""``ingest`` finished but some objects failed (they are listed and dead-lettered)."""
-
-app = typer.Typer(
-    name="mmingest",
-    help="Multimodal ingestion into vector databases, and hybrid search over what was ingested.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-out = Console()
-err = Console(stderr=True)
-
-
-def _quiet_libraries() -> None:
-    # Model libraries print download bars and advice on every load; the CLI has its own output.
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-
-@app.callback()
-def configure(
-    verbose: Annotated[
-        int, typer.Option("--verbose", "-v", count=True, help="More logs (-vv: debug).")
-    ] = 0,
-) -> None:
-    """Configuration comes from MMINGEST_* variables, .env and mmingest.toml (see README)."""
-    level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
-    logging.basicConfig(
-        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    _quiet_libraries()
-
-
-def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment, with command-line options on top."""
-    given = {key: value for key, value in overrides.items() if value is not None}
-    return Settings(**given)
-
-
-@app.command()
-def ingest(
-    source: Annotated[
-        str,
-        typer.Argument(
-            help="Folder, file or bucket URI to ingest (./images, s3://bucket/prefix, gs://, az://)."
-        ),
-    ],
-    kind: Annotated[
-        list[Kind] | None,
-        typer.Option(
-            help="What to ingest (repeat): images, pdfs, products. Default: images and pdfs."
-        ),
-    ] = None,
-    collection: Annotated[
-        str | None, typer.Option("--collection", "-c", help="Target collection.")
-    ] = None,
-    prefix: Annotated[str, typer.Option(help="Only keys starting with this prefix.")] = "",
-    include: Annotated[
-        list[str] | None, typer.Option(help="Only keys matching this glob (repeat).")
-    ] = None,
-    exclude: Annotated[
-        list[str] | None, typer.Option(help="Skip keys matching this glob (repeat).")
-    ] = None,
-    tenant: Annotated[str | None, typer.Option(help="Tenant stamped on every point.")] = None,
-    batch_size: Annotated[int | None, typer.Option(min=1, help="Objects per batch.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
-    progress: Annotated[bool, typer.Option(help="Show a progress line (on terminals).")] = True,
-) -> None:
-    """Ingest images, PDF pages or product catalogs: embed, upsert, report every failure."""
-    from connectors.sources import open_source
-    from pipelines.ingest import DEFAULT_KINDS
-    from pipelines.ingest import ingest as run_ingest
-
-    overrides = {"batch_size": batch_size, "include": include, "exclude": exclude}
-    given = {key: value for key, value in overrides.items() if value}
-    settings = load_settings(collection=collection, tenant=tenant, ingest=given or None)
-    root, prefix = _split_file_source(source, prefix)
-    opened = open_source(root, settings.source)
-    opened.precheck()  # before loading a model: a typo in the path should fail in a second
-    with open_runtime(settings) as runtime:
-        assert runtime.embedder is not None
-        show_progress = progress and not as_json and err.is_terminal
-        with render.ingest_progress(err, enabled=show_progress) as on_progress:
-            summary = run_ingest(
-                opened,
-                runtime.embedder,
-                runtime.store,
-                collection=settings.collection,
-                config=settings.ingest,
-                kinds=kind or DEFAULT_KINDS,
-                prefix=prefix,
-                pdf=settings.pdf,
-                catalog=settings.catalog,
-                source_config=settings.source,
-                http=settings.http,
-                tenant=settings.tenant,
-                dead_letters=runtime.dead_letters,
-                on_progress=on_progress,
-            )
-        dead_letters = str(runtime.dead_letters.path)
-    if as_json:
-        out.print_json(json.dumps(render.summary_json(summary)))
-    else:
-        render.print_summary(out, summary, dead_letters=dead_letters)
-    if summary.failed:
-        raise typer.Exit(EXIT_PARTIAL)
-
-
-def _split_file_source(source: str, prefix: str) -> tuple[str, str]:
-    """A single local file becomes its folder plus the file name as the key prefix."""
-    if scheme_of(source) == "file":
-        path = Path(source.removeprefix("file://")).expanduser()
-        if path.is_file():
-            return str(path.parent), path.name + prefix
-    return source, prefix
+# Importing flows.commands registers the pipeline commands (ingest, sync, ...) on the app.
+__all__ = ["app", "commands", "main"]
 
 
 @app.command()

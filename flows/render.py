@@ -12,6 +12,8 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pipelines.reconcile import Deletions
+from pipelines.sync import SyncReport
 from schemas.query import Hit
 from schemas.summary import Failure, RunSummary
 
@@ -47,20 +49,35 @@ def ingest_progress(console: Console, *, enabled: bool) -> Iterator[IngestProgre
         yield IngestProgress(progress, progress.add_task("listing…", total=None))
 
 
-def summary_table(summary: RunSummary) -> Table:
-    """The closing summary of a run."""
-    table = Table(title=f"ingest into {summary.collection!r}", show_header=False, box=None)
+def summary_table(summary: RunSummary, deletions: Deletions | None = None) -> Table:
+    """The closing summary of a run (a dry run's plan: what would be written and deleted)."""
+    title = f"{'plan for' if summary.dry_run else 'ingest into'} {summary.collection!r}"
+    table = Table(title=title, show_header=False, box=None)
     table.add_column(style="bold")
     table.add_column(justify="right")
     table.add_row("seen", f"{summary.seen:,}")
-    table.add_row("written", f"{summary.written:,}")
+    if summary.dry_run:
+        table.add_row("would add", f"{summary.new:,}")
+        table.add_row("would update", f"{summary.changed:,}")
+        estimate = ", ".join(f"{v:,} {k}" for k, v in sorted(summary.estimate.items()))
+        table.add_row("to embed", estimate or "nothing")
+    else:
+        table.add_row(
+            "written", f"{summary.written:,} ({summary.new:,} new, {summary.changed:,} changed)"
+        )
     table.add_row(
         "skipped",
         f"{summary.skipped:,} ({summary.unchanged:,} unchanged, {summary.ignored:,} not inputs)",
     )
     table.add_row("failed", f"{summary.failed:,}")
+    if deletions is not None and (deletions.vanished_ids or deletions.guarded):
+        verb = "would delete" if summary.dry_run else "vanished"
+        table.add_row(
+            verb,
+            f"{len(deletions.vanished_ids):,} points of {deletions.vanished_sources:,} objects",
+        )
     if summary.deleted:
-        table.add_row("deleted", f"{summary.deleted:,} stale points")
+        table.add_row("deleted", f"{summary.deleted:,} points")
     if summary.warnings:
         table.add_row("warnings", f"{len(summary.warnings):,}")
     table.add_row("time", f"{summary.elapsed_s:,.1f} s")
@@ -89,9 +106,38 @@ def _failure_table(title: str, failures: Sequence[Failure]) -> Table:
     return table
 
 
-def print_summary(console: Console, summary: RunSummary, *, dead_letters: str | None) -> None:
+def print_report(console: Console, report: SyncReport, *, dead_letters: str | None) -> None:
+    """Print a run's summary, what reconciliation found, and every warning and failure."""
+    print_summary(console, report.summary, dead_letters=dead_letters, deletions=report.deletions)
+    if report.deletions.guarded:
+        console.print(f"Nothing was deleted: {report.deletions.guarded}", soft_wrap=True)
+
+
+def report_json(report: SyncReport) -> dict[str, Any]:
+    """A run's summary and reconciliation as plain data for ``--json``."""
+    data = summary_json(report.summary)
+    data["reconcile"] = {
+        "in_scope": report.deletions.in_scope,
+        "vanished": len(report.deletions.vanished_ids),
+        "vanished_objects": report.deletions.vanished_sources,
+        "deleted": report.deletions.deleted,
+        "guarded": report.deletions.guarded,
+        "missing": report.missing,
+        "stale": report.stale,
+        "orphaned": report.orphaned,
+    }
+    return data
+
+
+def print_summary(
+    console: Console,
+    summary: RunSummary,
+    *,
+    dead_letters: str | None,
+    deletions: Deletions | None = None,
+) -> None:
     """Print the summary, then each warning and failure with its reason."""
-    console.print(summary_table(summary))
+    console.print(summary_table(summary, deletions))
     sections = (
         ("warnings (these items landed)", summary.warnings),
         ("failed items", summary.failures),

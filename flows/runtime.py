@@ -42,14 +42,16 @@ def open_embedder(settings: Settings) -> Embedder:
 
 @contextmanager
 def open_runtime(settings: Settings, *, with_embedder: bool = True) -> Iterator[Runtime]:
-    """Open the store (and load the embedder), closing both afterwards."""
-    embedder = open_embedder(settings) if with_embedder else None
+    """Open the store and load the embedder (unless the store embeds server-side), closing
+    both afterwards."""
+    store = build_store(settings.store)
     try:
-        store = build_store(settings.store)
+        needs_embedder = with_embedder and not store.capabilities.server_side_vectors
+        embedder = open_embedder(settings) if needs_embedder else None
         try:
             yield Runtime(settings=settings, store=store, embedder=embedder)
         finally:
-            store.close()
+            if embedder is not None:
+                embedder.close()
     finally:
-        if embedder is not None:
-            embedder.close()
+        store.close()

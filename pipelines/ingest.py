@@ -10,10 +10,11 @@ is already stored with the same content hash.
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,14 +34,15 @@ from pipelines.extract.pdfs import extract_pdf
 from pipelines.extract.products import extract_catalog
 from pipelines.extract.references import ReferenceReader
 from pipelines.globs import selected
-from pipelines.listing import ImageCandidate, pair_sidecars
+from pipelines.listing import Ignored, ImageCandidate, pair_sidecars
 from pipelines.points import build_point
+from pipelines.reconcile import Evidence
 from pipelines.retry import DEFAULT_RETRY, RetryPolicy, call_with_retry
 from pipelines.stages import AsyncRunner, parallel_batches
 from schemas.collection import CollectionSpec
 from schemas.config import CatalogConfig, HttpConfig, IngestConfig, PdfConfig, SourceConfig
 from schemas.embedding import EmbedderInfo, EmbedderLimits
-from schemas.errors import ConfigError, InvalidInput, TransientError
+from schemas.errors import CollectionNotFound, ConfigError, InvalidInput, TransientError
 from schemas.objects import ObjectInfo
 from schemas.points import Point
 from schemas.summary import Failure, RunSummary, Stage
@@ -104,9 +106,17 @@ class WriteResult:
 
 
 def plan(
-    objects: Iterable[ObjectInfo], *, kinds: frozenset[Kind], config: IngestConfig
+    objects: Iterable[ObjectInfo],
+    *,
+    kinds: frozenset[Kind],
+    config: IngestConfig,
+    only: Container[str] | None = None,
 ) -> Iterator[Task]:
-    """Units of work from a listing, in listing order."""
+    """Units of work from a listing, in listing order.
+
+    With ``only`` (object URIs), everything else is left out without being counted: a run
+    that retries dead letters covers just those objects (images keep their sidecars).
+    """
     ignored: list[tuple[str, str]] = []
     images: list[ImageCandidate] = []
 
@@ -118,6 +128,8 @@ def plan(
                 ignored.append((obj.key, "excluded by ingest.include/exclude"))
 
     for item in pair_sidecars(chosen()):
+        if only is not None and _uri_of(item) not in only:
+            continue
         if isinstance(item, ImageCandidate):
             if Kind.IMAGES in kinds:
                 images.append(item)
@@ -146,8 +158,21 @@ def plan(
         yield IgnoredTask(ignored)
 
 
+class IncompleteDocument(TransientError):
+    """A document's last batch was held back because an earlier batch of it failed to write."""
+
+
+def _uri_of(item: ImageCandidate | Ignored) -> str:
+    return item.image.uri if isinstance(item, ImageCandidate) else item.obj.uri
+
+
 class Ingestion:
-    """One ingestion run into one collection."""
+    """One ingestion run into one collection.
+
+    ``dry_run`` classifies every item (new, changed, unchanged) and estimates the embedding
+    work without embedding or writing anything. ``evidence`` collects what the run saw of
+    its source, for :mod:`pipelines.reconcile` to find vanished points afterwards.
+    """
 
     def __init__(
         self,
@@ -166,6 +191,8 @@ class Ingestion:
         dead_letters: DeadLetterSink | None = None,
         on_progress: ProgressCallback | None = None,
         retry: RetryPolicy = DEFAULT_RETRY,
+        dry_run: bool = False,
+        evidence: Evidence | None = None,
     ) -> None:
         self.source = source
         self.embedder = embedder
@@ -181,9 +208,13 @@ class Ingestion:
         self.dead_letters = dead_letters
         self.on_progress = on_progress
         self.retry = retry
+        self.dry_run = dry_run
+        self.evidence = evidence
         self.server_side = store.capabilities.server_side_vectors
         self.info = self._vector_space()
-        self.summary = RunSummary(collection=collection)
+        self.summary = RunSummary(collection=collection, dry_run=dry_run)
+        self._task_ids = itertools.count()
+        self._failed_tasks: set[int] = set()  # touched by the writer thread only
 
     def _vector_space(self) -> EmbedderInfo:
         if self.server_side:
@@ -197,38 +228,62 @@ class Ingestion:
 
     # --- orchestration -------------------------------------------------------------------------
 
-    def run(self, prefix: str = "") -> RunSummary:
-        """Ingest every object under ``prefix`` and return the run's summary."""
+    def run(self, prefix: str = "", *, only: Container[str] | None = None) -> RunSummary:
+        """Ingest every object under ``prefix`` (or just the ``only`` URIs) and summarise."""
+        self.source.precheck()
+        listing = self.source.list(prefix)
+        if self.evidence is not None:
+            listing = self._witnessed(listing, self.evidence)
+        return self.run_tasks(plan(listing, kinds=self.kinds, config=self.config, only=only))
+
+    @staticmethod
+    def _witnessed(listing: Iterable[ObjectInfo], evidence: Evidence) -> Iterator[ObjectInfo]:
+        for obj in listing:
+            evidence.saw_object(obj.uri)
+            yield obj
+
+    def run_tasks(self, tasks: Iterable[Task]) -> RunSummary:
+        """Extract, embed and write planned units of work (see :func:`plan`)."""
         started = time.monotonic()
         usage_before = self.embedder.usage() if self.embedder is not None else None
-        self.source.precheck()
-        self.store.ensure_collection(
-            CollectionSpec.for_embedder(
-                self.collection, self.info, keywords=self.store.capabilities.keywords
+        if not self.dry_run:
+            self.store.ensure_collection(
+                CollectionSpec.for_embedder(
+                    self.collection, self.info, keywords=self.store.capabilities.keywords
+                )
             )
-        )
+        # An alias swapped mid-run must not split the run's points between two collections.
+        target = self._target()
         writes: deque[Future[WriteResult]] = deque()
         limits = self.info.limits if not self.server_side else EmbedderLimits()
         with AsyncRunner() as runner, ThreadPoolExecutor(1, "mmingest-write") as writer:
             context = ExtractContext(
-                self.source, self.store, self.collection, self.config, limits, runner, self.retry
+                self.source,
+                self.store,
+                target,
+                self.config,
+                limits,
+                runner,
+                self.retry,
+                tenant=self.tenant,
+                dry_run=self.dry_run,
             )
             references = ReferenceReader(
                 self.source, source_config=self.source_config, http=self.http, retry=self.retry
             )
             try:
                 for prepared in parallel_batches(
-                    plan(self.source.list(prefix), kinds=self.kinds, config=self.config),
+                    tasks,
                     partial(self._extract, context=context, references=references),
                     workers=self.config.decode_workers,
                     depth=self.config.prefetch_batches,
                 ):
                     self._account_prepared(prepared)
+                    if self.dry_run:
+                        continue
                     points, places = self._points(prepared.items)
                     if points or prepared.stale_ids:
-                        writes.append(
-                            writer.submit(self._write, points, places, prepared.stale_ids)
-                        )
+                        writes.append(writer.submit(self._write, target, points, places, prepared))
                     while len(writes) > _WRITES_IN_FLIGHT:
                         self._account(writes.popleft().result())
                     self._progress(started)
@@ -239,29 +294,51 @@ class Ingestion:
                 references.close()
         if self.embedder is not None and usage_before is not None:
             self.summary.add_usage(self.embedder.usage().since(usage_before))
+        if self.evidence is not None:
+            self.evidence.complete = True
         self._progress(started)
         return self.summary
+
+    def _target(self) -> str:
+        try:
+            return self.store.resolve(self.collection)
+        except CollectionNotFound:
+            if self.dry_run:
+                return self.collection  # nothing stored yet: everything is new
+            raise
 
     def _extract(
         self, task: Task, *, context: ExtractContext, references: ReferenceReader
     ) -> Iterator[PreparedBatch]:
+        task_id = next(self._task_ids)
+        batches: Iterable[PreparedBatch]
         if isinstance(task, ImageChunk):
-            yield prepare_images(task.candidates, context)
+            batches = [prepare_images(task.candidates, context)]
         elif isinstance(task, DocumentTask):
-            yield from extract_pdf(task.obj, context, self.pdf)
+            batches = extract_pdf(task.obj, context, self.pdf)
         elif isinstance(task, CatalogTask):
-            yield from extract_catalog(task.obj, context, self.catalog, references)
+            batches = extract_catalog(task.obj, context, self.catalog, references)
         else:
-            yield PreparedBatch(seen=len(task.items), ignored=task.items)
+            batches = [PreparedBatch(seen=len(task.items), ignored=task.items)]
+        for batch in batches:
+            batch.task = task_id
+            yield batch
 
     def _account_prepared(self, prepared: PreparedBatch) -> None:
         summary = self.summary
         summary.seen += prepared.seen
+        summary.new += prepared.new
+        summary.changed += prepared.changed
         summary.unchanged += prepared.unchanged
         summary.ignored += len(prepared.ignored)
         room = _IGNORED_EXAMPLES - len(summary.ignored_examples)
         summary.ignored_examples += [f"{key}: {why}" for key, why in prepared.ignored[:room]]
         summary.warnings += prepared.warnings
+        for key, value in prepared.estimate.items():
+            summary.estimate[key] = summary.estimate.get(key, 0) + value
+        if self.evidence is not None:
+            self.evidence.saw_records(prepared.record_ids)
+            self.evidence.shield(prepared.shielded_sources)
         self._fail(prepared.failures)
 
     def _progress(self, started: float) -> None:
@@ -321,30 +398,40 @@ class Ingestion:
         item.images[0].save(buffer, format="JPEG", quality=90)
         return point.model_copy(update={"image_data": buffer.getvalue()})
 
-    def _write(self, points: list[Point], places: list[str], stale_ids: list[str]) -> WriteResult:
+    def _write(
+        self, target: str, points: list[Point], places: list[str], prepared: PreparedBatch
+    ) -> WriteResult:
         result = WriteResult()
+        if prepared.commit and prepared.task in self._failed_tasks:
+            error = IncompleteDocument(
+                "held back: another batch of this document failed to write, so the document "
+                "is not marked complete and the next run redoes it"
+            )
+            result.failures = [Failure.of(place, Stage.WRITE, error) for place in places]
+            return result
         size = self.store.capabilities.max_batch
         for start in range(0, len(points), size):
             chunk = points[start : start + size]
             try:
                 call_with_retry(
-                    partial(self.store.upsert, self.collection, chunk),
+                    partial(self.store.upsert, target, chunk),
                     what=f"upserting {len(chunk)} points",
                     policy=self.retry,
                 )
             except (TransientError, InvalidInput) as error:
+                self._failed_tasks.add(prepared.task)
                 result.failures += [
                     Failure.of(place, Stage.WRITE, error) for place in places[start : start + size]
                 ]
             else:
                 result.written += len(chunk)
-        if stale_ids:
+        if prepared.stale_ids:
             call_with_retry(
-                partial(self.store.delete, self.collection, stale_ids),
-                what=f"deleting {len(stale_ids)} stale points",
+                partial(self.store.delete, target, prepared.stale_ids, tenant=self.tenant),
+                what=f"deleting {len(prepared.stale_ids)} stale points",
                 policy=self.retry,
             )
-            result.deleted += len(stale_ids)
+            result.deleted += len(prepared.stale_ids)
         return result
 
 

@@ -326,6 +326,30 @@ class CatalogConfig(_Config):
 # --- pipeline --------------------------------------------------------------------------------
 
 
+class SyncConfig(_Config):
+    """Deleting the points of objects that vanished from the source."""
+
+    max_delete_fraction: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="A sync refuses to delete more than this share of its scope (use --force).",
+    )
+
+
+class FlowConfig(_Config):
+    """How Prefect flows run their per-batch tasks."""
+
+    task_runner: Literal["threads", "dask"] = Field(
+        "threads", description="threads (one process) or dask (prefect-dask, across workers)."
+    )
+    max_workers: int = Field(2, ge=1, le=256, description="Batches in flight at once.")
+    dask_address: str | None = Field(
+        None, description="Scheduler of an existing Dask cluster (default: a local cluster)."
+    )
+    task_retries: int = Field(2, ge=0, le=10, description="Retries of a batch task (transient).")
+
+
 class IngestConfig(_Config):
     """How objects are read, decoded and batched."""
 

@@ -26,6 +26,7 @@ from schemas.config import (
     ClipEmbedderConfig,
     EmbedderConfig,
     EmbeddingCacheConfig,
+    FlowConfig,
     HttpConfig,
     IngestConfig,
     MilvusStoreConfig,
@@ -34,6 +35,7 @@ from schemas.config import (
     RemoteEmbedderConfig,
     SourceConfig,
     StoreConfig,
+    SyncConfig,
 )
 
 CONFIG_FILE_VARIABLE = "MMINGEST_CONFIG"
@@ -65,6 +67,8 @@ class Settings(BaseSettings):
     pdf: PdfConfig = Field(default_factory=PdfConfig)
     catalog: CatalogConfig = Field(default_factory=CatalogConfig)
     embedding_cache: EmbeddingCacheConfig = Field(default_factory=EmbeddingCacheConfig)
+    sync: SyncConfig = Field(default_factory=SyncConfig)
+    flow: FlowConfig = Field(default_factory=FlowConfig)
 
     @field_validator("collection")
     @classmethod

@@ -58,14 +58,18 @@ class RunSummary(BaseModel):
     ``skipped`` breaks down into ``unchanged`` (already stored with the same content) and
     ``ignored`` (objects that are not inputs of this run, e.g. a ``.csv`` in an image folder);
     ``failures`` lists every failed item with its reason; ``deleted`` counts stale points
-    removed (pages beyond a shortened document's new length). ``billed_units`` are the
+    removed (pages beyond a shortened document's new length). ``new`` and ``changed`` count
+    items that had to be (re)embedded, as classified before embedding. ``billed_units`` are the
     provider's units this run was charged for (``input_tokens``, ``images``...), with the
     provider requests made and the embedding cache's hits and misses beside them.
     """
 
     collection: str
+    dry_run: bool = False
     seen: int = 0
     written: int = 0
+    new: int = 0
+    changed: int = 0
     unchanged: int = 0
     ignored: int = 0
     failed: int = 0
@@ -82,6 +86,10 @@ class RunSummary(BaseModel):
     )
     deleted: int = 0
     ignored_examples: list[str] = Field(default_factory=list)
+    estimate: dict[str, int] = Field(
+        default_factory=dict,
+        description="Dry runs: images, texts and text characters that would be embedded.",
+    )
 
     def add_usage(self, usage: EmbedderUsage) -> None:
         """Count an embedder's usage during this run (a :meth:`EmbedderUsage.since` delta)."""
@@ -103,5 +111,9 @@ class RunSummary(BaseModel):
 
     @property
     def balanced(self) -> bool:
-        """Whether every seen object is accounted for."""
-        return self.seen == self.written + self.skipped + self.failed
+        """Whether every seen item is accounted for.
+
+        In a dry run nothing is written: the new and changed items stand where written would.
+        """
+        landed = self.new + self.changed if self.dry_run else self.written
+        return self.seen == landed + self.skipped + self.failed

@@ -16,7 +16,7 @@ from pipelines.stages import AsyncRunner
 from schemas.assets import Asset
 from schemas.config import IngestConfig
 from schemas.embedding import EmbedderLimits
-from schemas.errors import InvalidInput, TransientError
+from schemas.errors import CollectionNotFound, InvalidInput, TransientError
 from schemas.summary import Failure
 
 ReadFunction = Callable[[str, int], Awaitable[Blob]]
@@ -41,11 +41,23 @@ class PreparedBatch:
 
     items: list[Prepared] = field(default_factory=list)
     seen: int = 0
+    new: int = 0
+    changed: int = 0
     unchanged: int = 0
     ignored: list[tuple[str, str]] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     warnings: list[Failure] = field(default_factory=list)
     stale_ids: list[str] = field(default_factory=list)
+    commit: bool = False
+    """This batch completes a document: write it only if the document's earlier batches were
+    all written (page 1 goes last, so a stored page 1 means a complete document)."""
+    record_ids: list[str] = field(default_factory=list)
+    """Point ids of catalog records read (changed or not), so a sync can find removed ones."""
+    shielded_sources: list[str] = field(default_factory=list)
+    """Sources that could not be read this time: a sync must not delete their points."""
+    estimate: dict[str, int] = field(default_factory=dict)
+    """Dry runs: what embedding the new and changed items would take (images, texts, chars)."""
+    task: int = -1
 
 
 @dataclass
@@ -59,14 +71,24 @@ class ExtractContext:
     limits: EmbedderLimits
     runner: AsyncRunner
     retry: RetryPolicy
+    tenant: str | None = None
+    dry_run: bool = False
+    """Classify only: read no more than needed to count what would be embedded."""
 
     def stored_hashes(self, ids: Sequence[str]) -> dict[str, str]:
         """Content hashes of the given point ids already in the store."""
-        return call_with_retry(
-            lambda: self.store.fetch_hashes(self.collection, list(ids)),
-            what="checking stored content hashes",
-            policy=self.retry,
-        )
+        if not ids:
+            return {}
+        try:
+            return call_with_retry(
+                lambda: self.store.fetch_hashes(self.collection, list(ids), tenant=self.tenant),
+                what="checking stored content hashes",
+                policy=self.retry,
+            )
+        except CollectionNotFound:
+            if self.dry_run:
+                return {}  # a dry run before the first ingest: everything is new
+            raise
 
     def read_many(self, requests: Sequence[tuple[str, int]]) -> dict[str, Blob | Exception]:
         """Read ``(key, max_bytes)`` pairs concurrently (retrying transient errors)."""
@@ -123,3 +145,16 @@ class ExtractContext:
             what=f"reading {self.source.uri_of(key)}",
             policy=self.retry,
         )
+
+
+def classify(batch: PreparedBatch, ids: Sequence[str], stored: dict[str, str]) -> None:
+    """Count ``ids`` (to be written) as new or changed against what is stored."""
+    new = sum(1 for point in ids if point not in stored)
+    batch.new += new
+    batch.changed += len(ids) - new
+
+
+def add_estimate(batch: PreparedBatch, *, images: int = 0, texts: int = 0, chars: int = 0) -> None:
+    """Add to a dry run's estimate of embedding work."""
+    for key, value in (("images", images), ("texts", texts), ("text_chars", chars)):
+        batch.estimate[key] = batch.estimate.get(key, 0) + value

@@ -30,22 +30,32 @@ class KeySet:
         digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
         return digest or 1  # 0 marks an empty slot
 
-    def add(self, key: str) -> bool:
-        """Add ``key``; False if it was already present."""
-        fingerprint = self._fingerprint(key)
+    def _slot(self, fingerprint: int) -> tuple[int, bool]:
+        """Where ``fingerprint`` is, or the empty slot where it would go."""
         table = self._table
         mask = len(table) - 1
         slot = fingerprint & mask
         while True:
             current = int(table[slot])
             if current == _EMPTY:
-                break
+                return slot, False
             if current == fingerprint:
-                return False
+                return slot, True
             slot = (slot + 1) & mask
-        table[slot] = fingerprint
+
+    def contains(self, key: str) -> bool:
+        """Whether ``key`` was added."""
+        return self._slot(self._fingerprint(key))[1]
+
+    def add(self, key: str) -> bool:
+        """Add ``key``; False if it was already present."""
+        fingerprint = self._fingerprint(key)
+        slot, found = self._slot(fingerprint)
+        if found:
+            return False
+        self._table[slot] = fingerprint
         self._count += 1
-        if self._count * 2 > len(table):
+        if self._count * 2 > len(self._table):
             self._grow()
         return True
 

@@ -6,7 +6,13 @@ from collections.abc import Mapping
 
 from connectors.sources.base import Blob
 from pipelines.captions import SidecarError, caption_from_sidecar, clean_caption
-from pipelines.extract.base import ExtractContext, Prepared, PreparedBatch
+from pipelines.extract.base import (
+    ExtractContext,
+    Prepared,
+    PreparedBatch,
+    add_estimate,
+    classify,
+)
 from pipelines.images import decode_image
 from pipelines.listing import ImageCandidate
 from schemas.assets import Asset, AssetKind
@@ -55,6 +61,10 @@ def prepare_images(candidates: list[ImageCandidate], context: ExtractContext) ->
     stored = context.stored_hashes([c.image_id for c in candidates])
     todo = {c.image.key: c for c in candidates if stored.get(c.image_id) != c.content_hash}
     batch.unchanged = len(candidates) - len(todo)
+    classify(batch, [c.image_id for c in todo.values()], stored)
+    if context.dry_run:
+        add_estimate(batch, images=len(todo), texts=sum(1 for c in todo.values() if c.sidecars))
+        return batch
     sidecars = context.read_many(
         list(
             dict.fromkeys(

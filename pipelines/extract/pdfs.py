@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pipelines.captions import clean_caption
-from pipelines.extract.base import ExtractContext, Prepared, PreparedBatch
+from pipelines.extract.base import ExtractContext, Prepared, PreparedBatch, add_estimate
 from pipelines.images import normalize_image
 from pipelines.stages import chunked
 from schemas.assets import Asset, AssetKind
@@ -115,6 +115,12 @@ def _title(document: Any) -> str | None:
     return title.strip() or None if isinstance(title, str) else None
 
 
+def _page_order(page_count: int) -> list[int]:
+    # Page 1 goes last: a stored page 1 with the current hash then means the whole document
+    # landed, which is what the unchanged check looks at (a run killed mid-document redoes it).
+    return [*range(2, page_count + 1), 1]
+
+
 def extract_pdf(
     obj: ObjectInfo, context: ExtractContext, config: PdfConfig
 ) -> Iterator[PreparedBatch]:
@@ -127,18 +133,30 @@ def extract_pdf(
         return
     blob = context.read_many([(obj.key, context.config.max_object_bytes)])[obj.key]
     if isinstance(blob, Exception):
-        yield PreparedBatch(seen=1, failures=[Failure.of(obj.uri, Stage.READ, blob)])
+        yield PreparedBatch(
+            seen=1, failures=[Failure.of(obj.uri, Stage.READ, blob)], shielded_sources=[obj.uri]
+        )
         return
     try:
         document = open_document(blob.data, config)
     except PdfError as error:
-        yield PreparedBatch(seen=1, failures=[Failure.of(obj.uri, Stage.DECODE, error)])
+        yield PreparedBatch(
+            seen=1, failures=[Failure.of(obj.uri, Stage.DECODE, error)], shielded_sources=[obj.uri]
+        )
         return
     try:
         title = _title(document)
         page_count = len(document)
-        for numbers in chunked(range(1, page_count + 1), context.config.batch_size):
-            batch = PreparedBatch(seen=len(numbers))
+        if context.dry_run:
+            counted = PreparedBatch(seen=page_count)
+            setattr(counted, "new" if previous is None else "changed", page_count)
+            add_estimate(counted, images=page_count, texts=page_count)
+            yield counted
+            return
+        batches = list(chunked(_page_order(page_count), context.config.batch_size))
+        for position, numbers in enumerate(batches):
+            batch = PreparedBatch(seen=len(numbers), commit=position == len(batches) - 1)
+            setattr(batch, "new" if previous is None else "changed", len(numbers))
             for number in numbers:
                 try:
                     image, text = render_page(document, number - 1, config)

@@ -12,7 +12,13 @@ from PIL import Image
 
 from connectors.sources.base import Blob
 from pipelines.captions import clean_caption
-from pipelines.extract.base import ExtractContext, Prepared, PreparedBatch
+from pipelines.extract.base import (
+    ExtractContext,
+    Prepared,
+    PreparedBatch,
+    add_estimate,
+    classify,
+)
 from pipelines.extract.catalogs import (
     CatalogError,
     Row,
@@ -130,7 +136,11 @@ class CatalogExtraction:
                 )
             handle = self.context.source.open(self.obj.key)
         except (InvalidInput, TransientError) as error:
-            yield PreparedBatch(seen=1, failures=[Failure.of(self.obj.uri, Stage.READ, error)])
+            yield PreparedBatch(
+                seen=1,
+                failures=[Failure.of(self.obj.uri, Stage.READ, error)],
+                shielded_sources=[self.obj.uri],
+            )
             return
         with handle:
             try:
@@ -144,7 +154,9 @@ class CatalogExtraction:
                     yield self._prepare(rows)
             except CatalogError as error:
                 yield PreparedBatch(
-                    seen=1, failures=[Failure.of(self.obj.uri, Stage.DECODE, error)]
+                    seen=1,
+                    failures=[Failure.of(self.obj.uri, Stage.DECODE, error)],
+                    shielded_sources=[self.obj.uri],
                 )
 
     def _check_first_record(self, rows: Sequence[Row]) -> None:
@@ -168,11 +180,21 @@ class CatalogExtraction:
         for row in rows:
             where = f"{self.obj.uri}#row={row.number}" if row.number else self.obj.uri
             try:
-                if row.values is None:
-                    raise RecordError(row.error or "unreadable record")
-                asset = record_asset(
-                    row.values, self.obj.uri, self.config, self.context.config.max_caption_chars
-                )
+                try:
+                    if row.values is None:
+                        raise RecordError(row.error or "unreadable record")
+                    asset = record_asset(
+                        row.values,
+                        self.obj.uri,
+                        self.config,
+                        self.context.config.max_caption_chars,
+                    )
+                except RecordError:
+                    # A record whose id is unknown may be one that is stored: a sync must not
+                    # take its absence from this read for a removal.
+                    batch.shielded_sources = [self.obj.uri]
+                    raise
+                batch.record_ids.append(asset.id)
                 if not self._keys.add(asset.part):
                     raise RecordError(
                         f"duplicate {self.config.id_column} {asset.part!r} (an earlier record "
@@ -185,6 +207,15 @@ class CatalogExtraction:
         stored = self.context.stored_hashes([asset.id for asset in assets])
         todo = [asset for asset in assets if stored.get(asset.id) != asset.content_hash]
         batch.unchanged = len(assets) - len(todo)
+        classify(batch, [asset.id for asset in todo], stored)
+        if self.context.dry_run:
+            add_estimate(
+                batch,
+                images=sum(len(a.fields["images"]) for a in todo),
+                texts=sum(1 for a in todo if a.caption),
+                chars=sum(len(a.caption or "") for a in todo),
+            )
+            return batch
         contents = self._read_images(todo)
         for asset in todo:
             uri = f"{asset.source_uri}#{asset.part}"

@@ -1,0 +1,56 @@
+"""The ``mmingest`` Typer app, its consoles and exit codes, shared by every command module."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from schemas.settings import Settings
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_PARTIAL = 3
+"""A pipeline command finished but some items failed (they are listed and dead-lettered)."""
+
+app = typer.Typer(
+    name="mmingest",
+    help="Multimodal ingestion into vector databases, and hybrid search over what was ingested.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+out = Console()
+err = Console(stderr=True)
+
+
+def _quiet_libraries() -> None:
+    # Model libraries print download bars and advice on every load; the CLI has its own output.
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@app.callback()
+def configure(
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More logs (-vv: debug).")
+    ] = 0,
+) -> None:
+    """Configuration comes from MMINGEST_* variables, .env and mmingest.toml (see README)."""
+    level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    _quiet_libraries()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment, with command-line options on top."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    return Settings(**given)

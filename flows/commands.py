@@ -1,0 +1,276 @@
+"""Pipeline commands: ingest, backfill, sync, verify, retry-failed (no Prefect server needed)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from flows import render
+from flows.app import EXIT_PARTIAL, app, err, load_settings, out
+from flows.jobs import Job, JobOptions, failed_objects, run_job, settle_dead_letters
+from flows.runtime import open_runtime
+from pipelines.ingest import DEFAULT_KINDS, Kind
+from pipelines.sync import SyncReport
+from schemas.settings import Settings
+from schemas.summary import Failure
+
+SourceArg = Annotated[
+    str,
+    typer.Argument(help="Folder, file or bucket URI (./images, s3://bucket/prefix, gs://, az://)."),
+]
+KindOpt = Annotated[
+    list[Kind] | None,
+    typer.Option(help="What to take (repeat): images, pdfs, products. Default: images and pdfs."),
+]
+CollectionOpt = Annotated[
+    str | None, typer.Option("--collection", "-c", help="Target collection (or alias).")
+]
+PrefixOpt = Annotated[str, typer.Option(help="Only keys starting with this prefix.")]
+IncludeOpt = Annotated[
+    list[str] | None, typer.Option(help="Only keys matching this glob (repeat).")
+]
+ExcludeOpt = Annotated[
+    list[str] | None, typer.Option(help="Skip keys matching this glob (repeat).")
+]
+TenantOpt = Annotated[str | None, typer.Option(help="Tenant stamped on every point.")]
+BatchOpt = Annotated[int | None, typer.Option(min=1, help="Objects per batch.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
+ProgressOpt = Annotated[bool, typer.Option(help="Show a progress line (on terminals).")]
+DryRunOpt = Annotated[
+    bool,
+    typer.Option("--dry-run", help="Print the plan (adds, updates, deletes) and write nothing."),
+]
+
+
+def _settings(
+    collection: str | None,
+    tenant: str | None,
+    batch_size: int | None,
+    include: list[str] | None,
+    exclude: list[str] | None,
+) -> Settings:
+    overrides = {"batch_size": batch_size, "include": include, "exclude": exclude}
+    given = {key: value for key, value in overrides.items() if value}
+    return load_settings(collection=collection, tenant=tenant, ingest=given or None)
+
+
+def _execute(
+    job: Job,
+    options: JobOptions,
+    *,
+    collection: str | None,
+    tenant: str | None,
+    batch_size: int | None,
+    include: list[str] | None,
+    exclude: list[str] | None,
+    as_json: bool,
+    progress: bool,
+) -> SyncReport:
+    settings = _settings(collection, tenant, batch_size, include, exclude)
+    source, _ = job.open(settings)
+    try:
+        source.precheck()  # before loading a model: a typo in the path should fail in a second
+    finally:
+        source.close()
+    with open_runtime(settings) as runtime:
+        if options.dead_letters is None and not options.dry_run:
+            options.dead_letters = runtime.dead_letters
+        show = progress and not as_json and err.is_terminal
+        with render.ingest_progress(err, enabled=show) as on_progress:
+            options.on_progress = on_progress
+            report = run_job(settings, runtime, job, options)
+        letters = str(runtime.dead_letters.path)
+    if as_json:
+        out.print_json(json.dumps(render.report_json(report)))
+    else:
+        render.print_report(out, report, dead_letters=letters)
+    return report
+
+
+def _job(source: str, kind: list[Kind] | None, prefix: str) -> Job:
+    return Job(source, tuple(kind or sorted(DEFAULT_KINDS)), prefix)
+
+
+@app.command()
+def ingest(
+    source: SourceArg,
+    kind: KindOpt = None,
+    collection: CollectionOpt = None,
+    prefix: PrefixOpt = "",
+    include: IncludeOpt = None,
+    exclude: ExcludeOpt = None,
+    tenant: TenantOpt = None,
+    batch_size: BatchOpt = None,
+    dry_run: DryRunOpt = False,
+    as_json: JsonOpt = False,
+    progress: ProgressOpt = True,
+) -> None:
+    """Ingest images, PDF pages or product catalogs: embed new and changed items, upsert, and
+    report every failure (exit code 3 when some failed)."""
+    report = _execute(
+        _job(source, kind, prefix),
+        JobOptions(dry_run=dry_run),
+        collection=collection,
+        tenant=tenant,
+        batch_size=batch_size,
+        include=include,
+        exclude=exclude,
+        as_json=as_json,
+        progress=progress,
+    )
+    if report.summary.failed:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+@app.command()
+def backfill(
+    source: SourceArg,
+    kind: KindOpt = None,
+    collection: CollectionOpt = None,
+    prefix: PrefixOpt = "",
+    include: IncludeOpt = None,
+    exclude: ExcludeOpt = None,
+    tenant: TenantOpt = None,
+    batch_size: BatchOpt = None,
+    as_json: JsonOpt = False,
+    progress: ProgressOpt = True,
+) -> None:
+    """Ingest a whole bucket or folder, resumably: stop it at any moment (even kill -9) and run
+    it again; what was written is skipped, not embedded again."""
+    report = _execute(
+        _job(source, kind, prefix),
+        JobOptions(),
+        collection=collection,
+        tenant=tenant,
+        batch_size=batch_size,
+        include=include,
+        exclude=exclude,
+        as_json=as_json,
+        progress=progress,
+    )
+    if report.summary.failed:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+@app.command()
+def sync(
+    source: SourceArg,
+    kind: KindOpt = None,
+    collection: CollectionOpt = None,
+    prefix: PrefixOpt = "",
+    include: IncludeOpt = None,
+    exclude: ExcludeOpt = None,
+    tenant: TenantOpt = None,
+    batch_size: BatchOpt = None,
+    dry_run: DryRunOpt = False,
+    delete: Annotated[bool, typer.Option(help="Delete points of vanished objects.")] = True,
+    force: Annotated[
+        bool, typer.Option(help="Delete even beyond sync.max_delete_fraction.")
+    ] = False,
+    as_json: JsonOpt = False,
+    progress: ProgressOpt = True,
+) -> None:
+    """Bring a collection in line with its source: embed what is new or changed, delete the
+    points of vanished objects (guarded against mass deletion)."""
+    options = JobOptions(dry_run=dry_run, delete=delete and not dry_run, force=force)
+    report = _execute(
+        _job(source, kind, prefix),
+        options,
+        collection=collection,
+        tenant=tenant,
+        batch_size=batch_size,
+        include=include,
+        exclude=exclude,
+        as_json=as_json,
+        progress=progress,
+    )
+    if report.summary.failed or report.deletions.guarded:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+@app.command()
+def verify(
+    source: SourceArg,
+    kind: KindOpt = None,
+    collection: CollectionOpt = None,
+    prefix: PrefixOpt = "",
+    include: IncludeOpt = None,
+    exclude: ExcludeOpt = None,
+    tenant: TenantOpt = None,
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Repair: embed missing and stale items, delete orphans.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option(help="With --fix, delete even beyond sync.max_delete_fraction.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Reconcile source and store: report missing, stale and orphaned points (exit code 3 when
+    they differ); --fix repairs them."""
+    options = JobOptions(dry_run=not fix, delete=fix, force=force)
+    report = _execute(
+        _job(source, kind, prefix),
+        options,
+        collection=collection,
+        tenant=tenant,
+        batch_size=None,
+        include=include,
+        exclude=exclude,
+        as_json=as_json,
+        progress=False,
+    )
+    differs = report.missing or report.stale or report.orphaned
+    if report.summary.failed or report.deletions.guarded or (differs and not fix):
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+@app.command("retry-failed")
+def retry_failed(
+    source: SourceArg,
+    kind: KindOpt = None,
+    collection: CollectionOpt = None,
+    tenant: TenantOpt = None,
+    as_json: JsonOpt = False,
+    progress: ProgressOpt = True,
+) -> None:
+    """Process again the objects of SOURCE recorded in the dead letters; the record keeps only
+    what still fails."""
+    settings = _settings(collection, tenant, None, None, None)
+    job = _job(source, kind, "")
+    with open_runtime(settings, with_embedder=False) as runtime:
+        letters = runtime.dead_letters
+    uris = failed_objects(letters, job, settings)
+    if not uris:
+        out.print(f"no recorded failures for {source} in {letters.path}")
+        return
+    collector: list[Failure] = []
+    options = JobOptions(only=uris)
+    options.dead_letters = _Collector(collector)
+    report = _execute(
+        job,
+        options,
+        collection=collection,
+        tenant=tenant,
+        batch_size=None,
+        include=None,
+        exclude=None,
+        as_json=as_json,
+        progress=progress,
+    )
+    remaining = settle_dead_letters(letters, uris, collector)
+    if not as_json:
+        out.print(f"{len(uris):,} objects retried; {remaining:,} failures remain in {letters.path}")
+    if report.summary.failed:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+class _Collector:
+    """A dead-letter sink that keeps failures in a list (the record is rewritten after)."""
+
+    def __init__(self, into: list[Failure]) -> None:
+        self.into = into
+
+    def record(self, failure: Failure) -> None:
+        self.into.append(failure)
