@@ -85,13 +85,20 @@ class CountingStore:
     def ensure_collection(self, spec: object) -> None:
         pass
 
-    def fetch_hashes(self, collection: str, ids: Sequence[object]) -> dict[str, str]:
+    def resolve(self, name: str) -> str:
+        return name
+
+    def fetch_hashes(
+        self, collection: str, ids: Sequence[object], *, tenant: str | None = None
+    ) -> dict[str, str]:
         return {}
 
     def upsert(self, collection: str, points: Sequence[object]) -> None:
         self.points += len(points)
 
-    def delete(self, collection: str, ids: Sequence[object]) -> None:
+    def delete(
+        self, collection: str, ids: Sequence[object], *, tenant: str | None = None
+    ) -> None:
         pass
 
     def close(self) -> None:
