@@ -29,7 +29,8 @@ out = Console()
 err = Console(stderr=True)
 
 
-def _quiet_libraries() -> None:
+def quiet_libraries() -> None:
+    """Keep model libraries' download bars and advice out of the output."""
     # Model libraries print download bars and advice on every load; the CLI has its own output.
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -47,7 +48,7 @@ def configure(
     logging.basicConfig(
         level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    _quiet_libraries()
+    quiet_libraries()
 
 
 def load_settings(**overrides: Any) -> Settings:

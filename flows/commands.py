@@ -274,3 +274,41 @@ class _Collector:
 
     def record(self, failure: Failure) -> None:
         self.into.append(failure)
+
+
+@app.command()
+def deploy(
+    source: SourceArg,
+    collection: CollectionOpt = None,
+    prefix: PrefixOpt = "",
+    cron: Annotated[str, typer.Option(help="Schedule of the sync deployment.")] = "0 * * * *",
+    work_pool: Annotated[
+        str | None,
+        typer.Option(help="Register with this work pool (run `prefect worker start --pool NAME`)."),
+    ] = None,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Serve the deployments from this process until stopped.")
+    ] = False,
+) -> None:
+    """Register the flows (sync on a schedule; backfill, ingest-*, reembed on demand) with the
+    Prefect server in PREFECT_API_URL."""
+    from flows.deployments import DeploymentPlan, deploy_to_pool, ensure_provider_limit
+
+    if serve == bool(work_pool):
+        raise typer.BadParameter("choose one: --serve, or --work-pool NAME")
+    settings = load_settings(collection=collection)
+    plan = DeploymentPlan(
+        source, settings.collection, cron=cron or None, prefix=prefix, work_pool=work_pool
+    )
+    limit = ensure_provider_limit(settings, settings.flow.max_workers)
+    if limit:
+        out.print(f"concurrency limit {limit}: {settings.flow.max_workers} batches at once")
+    if work_pool:
+        for deployment_id in deploy_to_pool(plan):
+            out.print(f"registered deployment {deployment_id}")
+        return
+    from prefect import serve as prefect_serve
+
+    from flows.deployments import runner_deployments
+
+    prefect_serve(*runner_deployments(plan))

@@ -24,9 +24,12 @@ KIND_OF_RUN = {"images": AssetKind.IMAGE, "pdfs": AssetKind.PDF_PAGE, "products"
 class Evidence:
     """What one run saw of its source: listed objects, catalog records, unreadable sources."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_records: bool = False) -> None:
+        self.keep_records = keep_records
+        """Also list the record ids seen, to hand them to another process."""
         self.listed = KeySet()
         self.records = KeySet()
+        self.record_list: list[str] = []
         self.shielded: set[str] = set()
         self.complete = False
 
@@ -38,6 +41,8 @@ class Evidence:
         """Catalog records were read."""
         for point in point_ids:
             self.records.add(point)
+        if self.keep_records:
+            self.record_list.extend(point_ids)
 
     def shield(self, source_uris: Sequence[str]) -> None:
         """These sources could not be read fully: keep all their points."""

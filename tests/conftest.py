@@ -17,6 +17,7 @@ from connectors.stores.qdrant_edge import QdrantEdgeStore
 from pipelines.samples import write_images
 from schemas.config import ClipEmbedderConfig, QdrantEdgeStoreConfig
 from tests.support.models import build_tiny_clip
+from tests.support.prefect_server import start_prefect_server
 from tests.support.s3 import S3Server, start_s3_server
 
 
@@ -62,3 +63,10 @@ def image_folder(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 def s3_server() -> Iterator[S3Server]:
     """A real S3-API server (moto) on a free local port, for the whole session."""
     yield from start_s3_server()
+
+
+@pytest.fixture(scope="session")
+def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Prefect server for the session; yields its API URL."""
+    home = tmp_path_factory.mktemp("prefect-home")
+    yield from start_prefect_server(home)
