@@ -32,7 +32,12 @@ def environment(prefect_api, tiny_clip_dir, tmp_path, monkeypatch):
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    return env
+    # Prefect reads its settings once per process: if an earlier test imported it, the
+    # environment alone would not move this process's flows to the test server.
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api}):
+        yield env
 
 
 async def _flow_run(api_id: str) -> object:
