@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from schemas.filters import Filter
 from schemas.points import KEYWORDS, VectorField
 
 
@@ -26,6 +27,10 @@ class FusionMethod(StrEnum):
 
     DBSF = "dbsf"
     """Distribution-based score fusion: scores normalised by mean +- 3 std, then summed."""
+
+    WEIGHTED = "weighted"
+    """Relative score fusion: each channel's scores min-max normalised to 0..1, then the
+    weighted sum (Weaviate's ``relativeScoreFusion``)."""
 
 
 class DenseProbe(BaseModel):
@@ -94,6 +99,9 @@ class HybridQuery(BaseModel):
         None, ge=1, description="Results fetched per channel before fusion (default: 4 x k)."
     )
     tenant: str | None = None
+    filter: Filter | None = Field(
+        None, description="Restricts every channel; the tenant restriction applies on top."
+    )
 
     @model_validator(mode="after")
     def _has_a_channel(self) -> HybridQuery:

@@ -32,6 +32,8 @@ class StoreCapabilities(BaseModel):
     vectorizer: EmbedderInfo | None = None
     """With server-side vectors: the identity and dimension of the store's vectorizer (callers
     build the collection spec from it instead of from a client-side embedder)."""
+    product_filters: bool = True
+    """Queries can filter on product columns (``fields.<name>``); see :mod:`schemas.filters`."""
     max_batch: int = 256
     """Points per ``upsert`` call the caller should send; stores split further by bytes."""
 

@@ -4,8 +4,10 @@ RRF: ``score(d) = sum_i w_i / (k + rank_i(d))`` with 1-based ranks over the chan
 returned ``d`` (Cormack et al., 2009). DBSF: each channel's scores are mapped linearly so that
 mean - 3 std -> 0 and mean + 3 std -> 1 (sample std; a channel with one result or no spread
 scores 0.5), then weighted and summed. Like Qdrant, which defined DBSF and runs it natively,
-outliers beyond 3 std are not clamped (they score above 1 or below 0). Ties break on id so
-results are deterministic.
+outliers beyond 3 std are not clamped (they score above 1 or below 0). Weighted (relative
+score fusion, as Weaviate's ``relativeScoreFusion``): each channel's scores are mapped linearly
+so that its lowest -> 0 and its highest -> 1 (a channel with one result or no spread scores 1),
+then weighted and summed. Ties break on id so results are deterministic.
 """
 
 from __future__ import annotations
@@ -57,6 +59,29 @@ def dbsf(channels: Sequence[Sequence[Hit]], weights: Sequence[float], *, limit: 
     return _ranked(scores, first_seen, limit)
 
 
+def _min_max(hits: Sequence[Hit]) -> list[float]:
+    values = [hit.score for hit in hits]
+    if not values:
+        return []
+    low, high = min(values), max(values)
+    if high == low:
+        return [1.0 for _ in values]
+    return [(v - low) / (high - low) for v in values]
+
+
+def relative(
+    channels: Sequence[Sequence[Hit]], weights: Sequence[float], *, limit: int
+) -> list[Hit]:
+    """Relative score fusion (min-max normalised, weighted sum) of scored hit lists."""
+    scores: dict[str, float] = {}
+    first_seen: dict[str, Hit] = {}
+    for hits, weight in zip(channels, weights, strict=True):
+        for hit, value in zip(hits, _min_max(hits), strict=True):
+            scores[hit.id] = scores.get(hit.id, 0.0) + weight * value
+            first_seen.setdefault(hit.id, hit)
+    return _ranked(scores, first_seen, limit)
+
+
 TIE_MARGIN = 10
 """Extra results to ask an engine for, so ties at the cut-off can be settled on id."""
 
@@ -81,4 +106,6 @@ def fuse(
     """Fuse per-channel results with ``method``."""
     if method is FusionMethod.RRF:
         return rrf(channels, weights, k=rrf_k, limit=limit)
+    if method is FusionMethod.WEIGHTED:
+        return relative(channels, weights, limit=limit)
     return dbsf(channels, weights, limit=limit)

@@ -17,12 +17,13 @@ from schemas import CollectionSpec, DenseProbe, EmbedderInfo, FusionMethod, Hybr
 from schemas.errors import CollectionNotFound, SchemaMismatch
 from schemas.points import CAPTION, IMAGE
 from tests.contract.data import CAPTIONS, DIM, SPEC, hashes, make_outlier_points, make_points, unit
+from tests.contract.filter_contract import FilterContract
 from tests.contract.lifecycle_contract import LifecycleContract
 
 __all__ = ["SPEC", "StoreContract", "make_points"]
 
 
-class StoreContract(LifecycleContract):
+class StoreContract(LifecycleContract, FilterContract):
     """Semantics pinned for every store: idempotency, queries, tenancy, refusals."""
 
     def test_ensure_collection_is_idempotent(self, store):
@@ -156,6 +157,8 @@ class StoreContract(LifecycleContract):
             (FusionMethod.RRF, 3.0),
             (FusionMethod.DBSF, 1.0),
             (FusionMethod.DBSF, 2.0),
+            (FusionMethod.WEIGHTED, 1.0),
+            (FusionMethod.WEIGHTED, 2.0),
         ],
     )
     def test_fusion_follows_the_canonical_formulas(self, store, method, caption_weight):

@@ -6,7 +6,8 @@ image         FLOAT_VECTOR   \  one per named vector of the spec; a point withou
 caption       FLOAT_VECTOR   /  placeholder and has_<name> = false (Milvus needs every field)
 has_image     BOOL              searches on a vector filter has_<name> == true, so
 has_caption   BOOL              placeholders never surface
-text          VARCHAR + analyzer  the point's keyword text, input of the BM25 function
+text          VARCHAR + analyzer  the point's keyword text, input of the BM25 function and
+                                  of text_match (caption word filters)
 keywords      SPARSE_FLOAT_VECTOR the BM25 function's output (the keyword channel)
 tenant        VARCHAR partition key ("" for points without a tenant)
 source_uri, kind, content_hash  VARCHAR;  page  INT64 (nullable)
@@ -79,6 +80,7 @@ def build_schema(spec: CollectionSpec) -> Any:
             DataType.VARCHAR,
             max_length=MAX_VARCHAR,
             enable_analyzer=True,
+            enable_match=True,  # caption word filters (text_match)
             analyzer_params=ANALYZER,
         )
         schema.add_field(KEYWORDS, DataType.SPARSE_FLOAT_VECTOR)

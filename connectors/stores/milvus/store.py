@@ -14,7 +14,7 @@ from pymilvus import AnnSearchRequest, MilvusClient, RRFRanker
 from connectors.stores import fusion, records
 from connectors.stores.base import StoreCapabilities
 from connectors.stores.batching import estimated_bytes, request_batches, send_all
-from connectors.stores.milvus import convert, schema
+from connectors.stores.milvus import convert, filters, schema
 from connectors.stores.milvus.collections import MilvusCollections
 from connectors.stores.milvus.errors import translate
 from connectors.stores.records import SCAN_FIELDS, stored_point
@@ -45,7 +45,7 @@ class _LiteIteratorNoise(logging.Filter):
 class _Channel:
     data: Any
     field: str
-    condition: str
+    condition: filters.Expression
     metric: str
     weight: float
     score: Callable[[float], float]
@@ -200,8 +200,28 @@ class MilvusStore(MilvusCollections):
 
     # --- search --------------------------------------------------------------------------------
 
+    def _condition(self, query: HybridQuery, *required: str) -> filters.Expression:
+        """The channel's own conditions, the tenant and the user's filter, all required (a
+        filter narrows a tenant's points, never widens them)."""
+        expression = filters.Expression()
+        parts = list(required)
+        if query.tenant is not None:
+            parts.append(f"tenant == {expression.param(query.tenant)}")
+        if query.filter is not None:
+            parts.append(filters.compile_filter(query.filter, expression).template)
+        expression.template = convert.restrict(*parts)
+        return expression
+
+    def _filter_args(self, expression: filters.Expression, *, key: str) -> dict[str, Any]:
+        """``{key: template, key_params: values}`` for a server; Milvus Lite has no templates,
+        so there the values are written in as escaped literals."""
+        if not expression.template:
+            return {}
+        if self._lite:
+            return {key: filters.inline(expression)}
+        return {key: expression.template, f"{key}_params": expression.params}
+
     def _channels(self, query: HybridQuery, spec: CollectionSpec) -> list[_Channel]:
-        tenant = convert.tenant_condition(query.tenant)
         channels = []
         for probe in query.dense:
             vector = spec.vectors.get(probe.vector_name)
@@ -214,9 +234,7 @@ class MilvusStore(MilvusCollections):
                 _Channel(
                     data=convert.as_list(probe.vector),
                     field=probe.vector_name,
-                    condition=convert.restrict(
-                        convert.presence_condition(probe.vector_name), tenant
-                    ),
+                    condition=self._condition(query, convert.presence_condition(probe.vector_name)),
                     metric=schema.metric(vector.distance),
                     weight=probe.weight,
                     score=partial(convert.dense_score, metric=vector.distance),
@@ -227,7 +245,7 @@ class MilvusStore(MilvusCollections):
                 _Channel(
                     data=query.keyword_text,
                     field=KEYWORDS,
-                    condition=convert.restrict(tenant),
+                    condition=self._condition(query),
                     metric="BM25",
                     weight=query.keyword_weight,
                     score=convert.bm25_score,
@@ -243,11 +261,11 @@ class MilvusStore(MilvusCollections):
                 collection,
                 data=[channel.data],
                 anns_field=channel.field,
-                filter=channel.condition,
                 limit=min(limit, schema.MAX_RESULTS),
                 output_fields=convert.OUTPUT_FIELDS,
                 search_params={"metric_type": channel.metric},
                 timeout=self._timeout,
+                **self._filter_args(channel.condition, key="filter"),
             ),
         )
         return convert.hits(results[0], channel.score)
@@ -276,7 +294,7 @@ class MilvusStore(MilvusCollections):
                 anns_field=channel.field,
                 param={"metric_type": channel.metric},
                 limit=min(query.candidate_limit, schema.MAX_RESULTS),
-                expr=channel.condition or None,
+                **self._filter_args(channel.condition, key="expr"),
             )
             for channel in channels
         ]

@@ -13,6 +13,7 @@ from typing import Any
 from qdrant_client import models
 
 from connectors.stores.fusion import TIE_MARGIN
+from connectors.stores.qdrant import filters
 from connectors.stores.qdrant_edge.convert import (
     INTEGER_INDEXES,
     KEYWORD_INDEXES,
@@ -129,7 +130,7 @@ def single_request(channel: Channel, query: HybridQuery, *, limit: int) -> model
     return models.QueryRequest(
         query=vector,
         using=using,
-        filter=tenant_filter(query.tenant),
+        filter=filters.restrict(query.tenant, query.filter),
         limit=limit,
         with_payload=True,
     )
@@ -141,7 +142,7 @@ def fused_request(found: list[Channel], query: HybridQuery) -> models.QueryReque
     Qdrant's RRF is ``1 / (k + rank)`` with 0-based ranks (server and local mode alike);
     passing ``k + 1`` yields the canonical 1-based formula, so scores match client-side fusion.
     """
-    restrict = tenant_filter(query.tenant)
+    restrict = filters.restrict(query.tenant, query.filter)
     prefetch = [
         models.Prefetch(query=vector, using=using, filter=restrict, limit=query.candidate_limit)
         for vector, using, _ in found

@@ -196,7 +196,9 @@ class QdrantStore(QdrantCollections):
         if len(found) == 1:
             request = convert.single_request(found[0], query, limit=query.k)
             return convert.to_hits(self._query_batch(collection, [request])[0])
-        if all(weight == 1.0 for weight in weights):
+        if query.fusion in self._capabilities.native_fusion and all(
+            weight == 1.0 for weight in weights
+        ):
             request = convert.fused_request(found, query)
             hits = convert.to_hits(self._query_batch(collection, [request])[0])
             return fusion.settle_ties(hits, query.k)

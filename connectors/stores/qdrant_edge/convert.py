@@ -8,6 +8,7 @@ from typing import Any
 import qdrant_edge as edge
 
 from connectors.stores.fusion import TIE_MARGIN
+from connectors.stores.qdrant_edge import filters
 from schemas.collection import CollectionSpec
 from schemas.embedding import Distance
 from schemas.points import KEYWORDS, Point
@@ -118,7 +119,10 @@ def channel_queries(query: HybridQuery, bm25: edge.Bm25 | None) -> list[tuple[ed
 def single_request(channel: edge.Query, query: HybridQuery, *, limit: int) -> edge.QueryRequest:
     """One channel queried directly (raw similarity or BM25 scores)."""
     return edge.QueryRequest(
-        limit=limit, query=channel, filter=tenant_filter(query.tenant), with_payload=True
+        limit=limit,
+        query=channel,
+        filter=filters.restrict(query.tenant, query.filter),
+        with_payload=True,
     )
 
 
@@ -128,7 +132,7 @@ def fused_request(channels: list[edge.Query], query: HybridQuery) -> edge.QueryR
     The engine's RRF is ``1 / (k + rank)`` with 0-based ranks; passing ``k + 1`` yields the
     canonical ``1 / (k + rank)`` with 1-based ranks, so scores match client-side fusion.
     """
-    restrict = tenant_filter(query.tenant)
+    restrict = filters.restrict(query.tenant, query.filter)
     prefetches = [
         edge.Prefetch(limit=query.candidate_limit, query=channel, filter=restrict)
         for channel in channels

@@ -270,7 +270,9 @@ class QdrantEdgeStore:
             if len(channels) == 1:
                 request = convert.single_request(channels[0][0], query, limit=query.k)
                 return convert.to_hits(shard.query(request))
-            if all(weight == 1.0 for weight in weights):
+            if query.fusion in self._capabilities.native_fusion and all(
+                weight == 1.0 for weight in weights
+            ):
                 request = convert.fused_request([channel for channel, _ in channels], query)
                 return fusion.settle_ties(convert.to_hits(shard.query(request)), query.k)
             batch = edge.QueryBatchRequest(

@@ -20,7 +20,7 @@ from typing import Any
 from weaviate.classes.query import HybridFusion, HybridVector, MetadataQuery
 
 from connectors.stores import fusion, records
-from connectors.stores.weaviate import convert
+from connectors.stores.weaviate import convert, filters
 from connectors.stores.weaviate.collections import WeaviateCollections
 from connectors.stores.weaviate.schema import RETURNED, TEXT
 from schemas.collection import CollectionSpec
@@ -62,14 +62,15 @@ class WeaviateSearch(WeaviateCollections):
         if query.keyword_text and spec.keywords:
             channels.append(_Channel(None, query.keyword_weight))
         tenants = self._tenants_of(weaviate_name, query.tenant)
+        where = filters.compile_filter(query.filter)  # unsupported fields fail before any call
         if not channels or not tenants:
             return []
         if self._native(query, channels, tenants):
-            return self._hybrid(weaviate_name, tenants[0], query, channels)
+            return self._hybrid(weaviate_name, tenants[0], query, channels, where)
         if len(channels) == 1:
-            return self._search(weaviate_name, tenants, spec, channels[0], query, query.k)
+            return self._search(weaviate_name, tenants, spec, channels[0], query, query.k, where)
         results = [
-            self._search(weaviate_name, tenants, spec, c, query, query.candidate_limit)
+            self._search(weaviate_name, tenants, spec, c, query, query.candidate_limit, where)
             for c in channels
         ]
         weights = [channel.weight for channel in channels]
@@ -91,7 +92,12 @@ class WeaviateSearch(WeaviateCollections):
         )
 
     def _hybrid(
-        self, weaviate_name: str, tenant: str, query: HybridQuery, channels: list[_Channel]
+        self,
+        weaviate_name: str,
+        tenant: str,
+        query: HybridQuery,
+        channels: list[_Channel],
+        where: Any,
     ) -> list[Hit]:
         probe, total = channels[0].probe, channels[0].weight + channels[1].weight
         assert probe is not None  # checked by _native
@@ -111,6 +117,7 @@ class WeaviateSearch(WeaviateCollections):
                 alpha=channels[0].weight / total,
                 fusion_type=HybridFusion.RANKED,
                 query_properties=[TEXT],
+                filters=where,
                 limit=query.k + fusion.TIE_MARGIN,
                 return_metadata=MetadataQuery(score=True),
                 return_properties=RETURNED,
@@ -127,6 +134,7 @@ class WeaviateSearch(WeaviateCollections):
         channel: _Channel,
         query: HybridQuery,
         limit: int,
+        where: Any,
     ) -> list[Hit]:
         """One channel over one or more tenants (merged by score)."""
         limit = min(limit, MAX_RESULTS)
@@ -135,7 +143,11 @@ class WeaviateSearch(WeaviateCollections):
         merged: list[Hit] = []
         for tenant in tenants:
             handle = collection.with_tenant(tenant).query
-            common: dict[str, Any] = {"limit": limit, "return_properties": RETURNED}
+            common: dict[str, Any] = {
+                "limit": limit,
+                "return_properties": RETURNED,
+                "filters": where,
+            }
             if probe is None:
                 call: Any = partial(
                     handle.bm25,

@@ -72,6 +72,7 @@ class WeaviateStore(WeaviateSearch):
             aliases=self._aliases_supported,
             server_side_vectors=vectorizer is not None,
             vectorizer=vectorizer,
+            product_filters=False,  # product columns sit in an unindexed JSON property
             max_batch=_REQUEST_OBJECTS,
         )
 

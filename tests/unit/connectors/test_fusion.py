@@ -53,3 +53,16 @@ def test_dbsf_does_not_clamp_outliers_like_qdrant():
     mean, std = statistics.mean(values), statistics.stdev(values)
     assert fused[0].score == pytest.approx((1.0 - mean + 3 * std) / (6 * std))
     assert fused[0].score > 1.0
+
+
+def test_weighted_fusion_min_max_normalises_each_channel():
+    dense = hits(("x", 0.9), ("y", 0.5), ("z", 0.1))
+    keyword = hits(("z", 12.0), ("y", 2.0))
+    fused = fuse([dense, keyword], [1.0, 2.0], method=FusionMethod.WEIGHTED, rrf_k=60, limit=10)
+    scores = {hit.id: hit.score for hit in fused}
+    assert scores["x"] == pytest.approx(1.0)
+    assert scores["y"] == pytest.approx(0.5 + 2 * 0.0)
+    assert scores["z"] == pytest.approx(0.0 + 2 * 1.0)
+    assert [hit.id for hit in fused] == ["z", "x", "y"]
+    single = fuse([hits(("a", 3.0))], [1.0], method=FusionMethod.WEIGHTED, rrf_k=60, limit=5)
+    assert single[0].score == 1.0
