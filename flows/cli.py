@@ -42,15 +42,34 @@ def query(
     fusion: Annotated[
         FusionMethod, typer.Option(help="How channels are fused.")
     ] = FusionMethod.RRF,
+    where: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--where",
+            "-w",
+            help="Filter (repeat: all must hold): kind=image, kind=image,pdf_page, page>=2, "
+            "fields.brand!=acme, caption~running shoes.",
+        ),
+    ] = None,
+    weight: Annotated[
+        list[str] | None,
+        typer.Option(help="Channel weight, e.g. --weight keywords=2 (caption, image, keywords)."),
+    ] = None,
     collection: Annotated[str | None, typer.Option("--collection", "-c")] = None,
     tenant: Annotated[str | None, typer.Option(help="Only this tenant's points.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
 ) -> None:
     """Search a collection by text and/or image; prints rank, score, kind, source and caption."""
     from pipelines.query import Retriever
+    from schemas.filters import all_of, parse_condition
 
     if text is None and image is None:
         raise typer.BadParameter("give a TEXT to search for, an --image, or both")
+    conditions = [parse_condition(condition) for condition in where or []]
+    filters = None
+    if conditions:
+        filters = conditions[0] if len(conditions) == 1 else all_of(*conditions)
+    weights = _weights(weight or [])
     settings = load_settings(collection=collection, tenant=tenant)
     with open_runtime(settings) as runtime:
         assert runtime.embedder is not None
@@ -58,7 +77,14 @@ def query(
             runtime.store, runtime.embedder, collection=settings.collection, tenant=settings.tenant
         )
         hits = retriever.search(
-            text, image, k=k, mode=mode, vectors=vector or DENSE_VECTORS, fusion=fusion
+            text,
+            image,
+            k=k,
+            filters=filters,
+            mode=mode,
+            vectors=vector or DENSE_VECTORS,
+            weights=weights,
+            fusion=fusion,
         )
     if as_json:
         print(render.hits_json(hits))
@@ -66,6 +92,19 @@ def query(
         out.print(render.hits_table(hits))
     else:
         out.print(f"no results in {settings.collection!r}")
+
+
+def _weights(options: list[str]) -> dict[str, float]:
+    weights = {}
+    for option in options:
+        channel, sep, value = option.partition("=")
+        try:
+            weights[channel.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise typer.BadParameter(f"--weight {option!r}: write CHANNEL=NUMBER, e.g. keywords=2")
+    return weights
 
 
 @app.command()

@@ -27,6 +27,8 @@ from .media import (
 from .vectors import as_base64, as_json_list, derive_vector, encode, image_part, text_part
 
 MAX_INPUTS = 96
+RERANK_MODELS = ("rerank-v3.5", "rerank-english-v3.0", "rerank-multilingual-v3.0")
+MAX_RERANK_DOCUMENTS = 1000
 INPUT_TYPES = ("search_document", "search_query", "classification", "clustering", "image")
 EMBEDDING_TYPES = ("float", "int8", "uint8", "binary", "ubinary", "base64")
 IMAGE_MIMES = ("image/jpeg", "image/png", "image/webp", "image/gif")
@@ -76,6 +78,7 @@ class CohereEmulator(ProviderEmulator):
     def __init__(self, api_key: str = "test-key", **kwargs: Any) -> None:
         super().__init__(api_key, **kwargs)
         self.route("POST", r"/v2/embed", self._embed)
+        self.route("POST", r"/v2/rerank", self._rerank)
 
     def authenticate(self, request: IncomingRequest) -> None:
         """Bearer API key, as the SDK sends it."""
@@ -97,6 +100,38 @@ class CohereEmulator(ProviderEmulator):
 
     def _bad(self, message: str) -> ProviderError:
         return self.error(400, f"invalid request: {message}")
+
+    def _rerank(self, request: IncomingRequest) -> Reply:
+        """``POST /v2/rerank``: ``model``, ``query``, ``documents`` (strings, at most 1,000),
+        optional ``top_n``. Relevance here is the share of the query's words a document
+        contains (deterministic, so tests can predict the order), ties by index."""
+        body = request.json
+        if not isinstance(body, dict):
+            raise self._bad("request body must be a JSON object")
+        if body.get("model") not in RERANK_MODELS:
+            raise self.error(404, f"model '{body.get('model')}' not found")
+        query, documents = body.get("query"), body.get("documents")
+        if not isinstance(query, str) or not query.strip():
+            raise self._bad("query must be a non-empty string")
+        if not isinstance(documents, list) or not documents:
+            raise self._bad("documents must be a non-empty list")
+        if len(documents) > MAX_RERANK_DOCUMENTS:
+            raise self._bad(f"too many documents: at most {MAX_RERANK_DOCUMENTS}")
+        if not all(isinstance(document, str) for document in documents):
+            raise self._bad("documents must be strings")
+        top_n = body.get("top_n", len(documents))
+        if not isinstance(top_n, int) or top_n < 1:
+            raise self._bad("top_n must be a positive integer")
+        words = set(query.lower().split())
+        scored = [
+            (len(words & set(document.lower().split())) / len(words), index)
+            for index, document in enumerate(documents)
+        ]
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        results = [{"index": index, "relevance_score": score} for score, index in scored[:top_n]]
+        billed = {"search_units": 1}
+        body = {"id": str(uuid.uuid4()), "results": results, "meta": {"billed_units": billed}}
+        return Reply(body, inputs=len(documents), billed=billed)
 
     def _embed(self, request: IncomingRequest) -> Reply:
         body = request.json
