@@ -85,11 +85,11 @@ def check_embedder(settings: Settings) -> Check:
     return _guarded("embedder", run)
 
 
-def check_source(uri: str) -> Check:
-    """The source can be listed."""
+def check_source(uri: str, settings: Settings) -> Check:
+    """The source can be listed, with the configured endpoint and credentials."""
 
     def run() -> str:
-        source = open_source(uri)
+        source = open_source(uri, settings.source)
         try:
             source.precheck()
             first = next(iter(source.list()), None)
@@ -106,5 +106,5 @@ def run_checks(settings: Settings, *, source: str | None, model: bool) -> list[C
     if model:
         checks.append(check_embedder(settings))
     if source:
-        checks.append(check_source(source))
+        checks.append(check_source(source, settings))
     return checks

@@ -16,9 +16,28 @@ from connectors.embedders.clip import ClipEmbedder
 from connectors.stores.qdrant_edge import QdrantEdgeStore
 from pipelines.samples import write_images
 from schemas.config import ClipEmbedderConfig, QdrantEdgeStoreConfig
+from tests.support.ledger import LEDGER, Ledger
 from tests.support.models import build_tiny_clip
 from tests.support.prefect_server import start_prefect_server
 from tests.support.s3 import S3Server, start_s3_server
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[LEDGER] = Ledger()
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """The suite's reliability figures, counted by the fault and bad-input tests."""
+    terminalreporter.write_sep("-", "reliability")
+    terminalreporter.write_line(config.stash[LEDGER].line())
+
+
+@pytest.fixture
+def ledger(request: pytest.FixtureRequest) -> Ledger:
+    """Where fault and bad-input tests record what they inject and the runs they observe."""
+    return request.config.stash[LEDGER]
 
 
 @pytest.fixture(autouse=True)

@@ -124,6 +124,15 @@ class ObjectStoreSource:
     def _translate(self, error: BaseException, action: str, key: str | None = None) -> Exception:
         where = self.uri_of(key) if key is not None else self._root
         message = _first_line(error)
+        if type(error).__name__ == "InvalidPathError":
+            # obstore cannot represent keys with ".", ".." or empty segments or control
+            # characters (all legal in S3) and fails the listing page holding one: retrying
+            # cannot help, renaming the key can.
+            return ConfigError(
+                f"{action} {where} stopped: {message}. Keys with '.', '..' or empty path "
+                "segments or control characters cannot be read; rename the object, or ingest a "
+                "--prefix without it"
+            )
         if isinstance(error, FileNotFoundError):
             return ObjectVanished(f"{where} does not exist (deleted after listing?)")
         if isinstance(error, PermissionError) or "Unauthenticated" in type(error).__name__:

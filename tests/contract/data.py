@@ -75,6 +75,22 @@ def make_pages(uri: str, pages: int, tenant: str | None = None) -> list[Point]:
     return points
 
 
+def in_tenant(points: list[Point], tenant: str) -> list[Point]:
+    """The same objects (same ids and sources) written by ``tenant``, with other hashes."""
+    return [
+        point.model_copy(
+            update={
+                "payload": {
+                    **point.payload,
+                    "tenant": tenant,
+                    "content_hash": f"{tenant}-{point.payload['content_hash']}",
+                }
+            }
+        )
+        for point in points
+    ]
+
+
 def make_outlier_points() -> tuple[np.ndarray, list[Point]]:
     """A query vector and 15 points: one identical to it, 14 nearly orthogonal to it, so its
     dense score lies beyond mean + 3 std (DBSF's cut-off). The 14 are spaced 0.02 apart in

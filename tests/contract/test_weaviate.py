@@ -39,7 +39,7 @@ def store(request):
 
 
 class TestWeaviateContract(StoreContract):
-    pass
+    ids_are_per_tenant = True  # real tenants: each has its own id space
 
 
 # --- what only Weaviate has, asserted on what the client sends ----------------------------------

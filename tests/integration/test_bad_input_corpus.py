@@ -37,7 +37,7 @@ ODD_BUT_FINE = {
 }
 
 
-def test_media_corpus(tmp_path, edge_store):
+def test_media_corpus(tmp_path, edge_store, ledger):
     folder = tmp_path / "corpus"
     folder.mkdir()
     for name, data in {**GOOD, **ODD_BUT_FINE}.items():
@@ -53,7 +53,8 @@ def test_media_corpus(tmp_path, edge_store):
         collection="corpus",
         config=IngestConfig(batch_size=3),
     )
-    assert summary.balanced
+    ledger.bad_inputs(len(BAD_MEDIA) + len(ODD_BUT_FINE) + 2)  # + two bad sidecars
+    ledger.outcome(summary)
     reasons = {f.uri.rsplit("/", 1)[1]: (f.reason, f.message) for f in summary.failures}
     for name, (_, reason, message) in BAD_MEDIA.items():
         assert reasons[name][0] == reason, name
@@ -67,7 +68,7 @@ def test_media_corpus(tmp_path, edge_store):
     assert edge_store.count("corpus") == summary.written
 
 
-def test_catalog_corpus(tmp_path, edge_store):
+def test_catalog_corpus(tmp_path, edge_store, ledger):
     folder = tmp_path / "catalogs"
     (folder / "img").mkdir(parents=True)
     (folder / "img" / "ok.png").write_bytes(GOOD["good-1.png"])
@@ -86,7 +87,8 @@ def test_catalog_corpus(tmp_path, edge_store):
         collection="shop",
         kinds=[Kind.PRODUCTS],
     )
-    assert summary.balanced
+    ledger.bad_inputs(4)  # missing columns, broken row, latin-1, internal URL
+    ledger.outcome(summary)
     failures = {f.uri.rsplit("/", 1)[1]: f.message for f in summary.failures}
     assert "has no column 'id'" in failures["missing-columns.csv"]
     assert any(uri.startswith("broken-row.csv") for uri in failures)

@@ -43,22 +43,25 @@ def run(source, store):
     )
 
 
-def test_transient_503s_and_dropped_connections_are_retried(proxied, edge_store):
+def test_transient_503s_and_dropped_connections_are_retried(proxied, edge_store, ledger):
     proxy, source = proxied
     proxy.inject(3, "status", status=503)
     proxy.inject(2, "drop")
     proxy.inject(1, "status", status=500)
     summary = run(source, edge_store)
+    ledger.faults(len(proxy.injected))
+    ledger.outcome(summary)
     assert len(proxy.injected) == 6
     assert (summary.written, summary.failed) == (IMAGES, 0)
     assert edge_store.count("faults") == IMAGES
 
 
-def test_an_object_that_keeps_failing_is_dead_lettered_alone(proxied, edge_store):
+def test_an_object_that_keeps_failing_is_dead_lettered_alone(proxied, edge_store, ledger):
     proxy, source = proxied
     proxy.always("status", lambda method, path: path.endswith("/pics/07.png"), status=503)
     summary = run(source, edge_store)
-    assert summary.balanced
+    ledger.faults(len(proxy.injected))
+    ledger.outcome(summary)
     assert (summary.written, summary.failed) == (IMAGES - 1, 1)
     (failure,) = summary.failures
     assert failure.uri.endswith("pics/07.png")
@@ -66,16 +69,19 @@ def test_an_object_that_keeps_failing_is_dead_lettered_alone(proxied, edge_store
     assert "503" in failure.message
     proxy.clear()
     again = run(source, edge_store)  # the next run completes it, nothing duplicated
+    ledger.outcome(again)
     assert (again.written, again.unchanged) == (1, IMAGES - 1)
     assert edge_store.count("faults") == IMAGES
 
 
-def test_a_listing_that_cannot_be_read_stops_the_run_clearly(proxied, edge_store):
+def test_a_listing_that_cannot_be_read_stops_the_run_clearly(proxied, edge_store, ledger):
     proxy, source = proxied
     proxy.always("status", listings, status=503)
     with pytest.raises(SourceUnavailable, match="listing s3://"):
         run(source, edge_store)
+    ledger.faults(len(proxy.injected))
     proxy.clear()
     proxy.always("truncate", listings)
     with pytest.raises(SourceUnavailable, match="listing"):
         run(source, edge_store)
+    ledger.faults(len(proxy.injected))

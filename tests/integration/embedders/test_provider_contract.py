@@ -65,8 +65,9 @@ def test_usage_matches_what_the_provider_billed(embedder, emulator):
     assert usage.inputs == counters.inputs_embedded == 6
 
 
-def test_rate_limited_request_waits_for_retry_after_then_succeeds(embedder, emulator):
+def test_rate_limited_request_waits_for_retry_after_then_succeeds(embedder, emulator, ledger):
     emulator.fail_next(1, status=429, retry_after=1)
+    ledger.faults(1)
     patient = RetryPolicy(attempts=3, base_delay_s=0.005, max_delay_s=5)
     outcome = embed_isolating(
         embedder.embed_texts, ["a", "b"], batch_size=2, what="texts", policy=patient
@@ -78,7 +79,8 @@ def test_rate_limited_request_waits_for_retry_after_then_succeeds(embedder, emul
     assert emulator.counters.rate_limited == 1
 
 
-def _inject(emulator, fault: str, count: int) -> None:
+def _inject(emulator, fault: str, count: int, ledger) -> None:
+    ledger.faults(count)
     {
         "503": lambda: emulator.fail_next(count, status=503),
         "500": lambda: emulator.fail_next(count, status=500),
@@ -90,9 +92,9 @@ def _inject(emulator, fault: str, count: int) -> None:
 
 
 @pytest.mark.parametrize("fault", ["500", "slow", "drop", "malformed", "truncated"])
-def test_transport_faults_are_retryable_errors(case, emulator, fault):
+def test_transport_faults_are_retryable_errors(case, emulator, fault, ledger):
     embedder = case.build(emulator, KEY, timeout_s=0.5 if fault == "slow" else 10)
-    _inject(emulator, fault, 1)
+    _inject(emulator, fault, 1, ledger)
     with pytest.raises(ProviderUnavailable) as caught:
         embedder.embed_texts(["x"])
     assert case.name in caught.value.message
@@ -103,9 +105,9 @@ def test_transport_faults_are_retryable_errors(case, emulator, fault):
 
 
 @pytest.mark.parametrize("fault", ["503", "drop", "malformed"])
-def test_a_batch_failing_every_retry_is_dead_lettered_alone(case, emulator, fault):
+def test_a_batch_failing_every_retry_is_dead_lettered_alone(case, emulator, fault, ledger):
     embedder = case.build(emulator, KEY, concurrency=1)
-    _inject(emulator, fault, FAST.attempts)
+    _inject(emulator, fault, FAST.attempts, ledger)
     images = [[picture(i)] for i in range(3)]
     named, errors = embed_images_and_captions(
         embedder, images, ["one", "two", "three"], policy=FAST
@@ -118,7 +120,8 @@ def test_a_batch_failing_every_retry_is_dead_lettered_alone(case, emulator, faul
     embedder.close()
 
 
-def test_a_refused_input_is_isolated_and_only_it_fails(embedder, emulator):
+def test_a_refused_input_is_isolated_and_only_it_fails(embedder, emulator, ledger):
+    ledger.bad_inputs(1)
     texts = [f"caption number {i}" for i in range(12)]
     texts[7] = f"{MODERATED} caption"
     limits = embedder.info.limits
@@ -141,7 +144,8 @@ def test_a_refused_input_is_isolated_and_only_it_fails(embedder, emulator):
         assert requests == 12
 
 
-def test_wrong_credentials_stop_the_run_at_once(case, emulator, edge_store):
+def test_wrong_credentials_stop_the_run_at_once(case, emulator, edge_store, ledger):
+    ledger.faults(1)  # the provider refuses the key
     embedder = case.build(emulator, "wrong-key-4242")
     source = MemorySource(f"memory://wrong-credentials-{case.name}")
     source.clear()

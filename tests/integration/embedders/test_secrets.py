@@ -30,7 +30,7 @@ CANARY = "sk-CANARY-5c1e0f9d2b"
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_a_canary_key_never_leaks(name, caplog, capfd, tmp_path, edge_store):
+def test_a_canary_key_never_leaks(name, caplog, capfd, tmp_path, edge_store, ledger):
     import voyageai
 
     monkey_log = voyageai.log
@@ -55,6 +55,7 @@ def test_a_canary_key_never_leaks(name, caplog, capfd, tmp_path, edge_store):
                 (lambda: None, embedder),
             ):
                 inject()
+                ledger.faults(1)
                 try:
                     client.embed_texts([f"{MODERATED} text"])
                 except MmingestError as error:
@@ -75,6 +76,8 @@ def test_a_canary_key_never_leaks(name, caplog, capfd, tmp_path, edge_store):
                 retry=FAST,
             )
             assert summary.failed >= 1
+            ledger.bad_inputs(1)
+            ledger.outcome(summary)
             seen.append(summary.model_dump_json())
             seen.append(dead.path.read_text())
             embedder.close()
@@ -82,6 +85,7 @@ def test_a_canary_key_never_leaks(name, caplog, capfd, tmp_path, edge_store):
             wrong = refusing(case.emulator)(api_key="the-right-key").start()
             try:
                 refused = case.build(wrong, CANARY)
+                ledger.faults(1)
                 with pytest.raises(MmingestError) as caught:
                     refused.embed_texts(["x"])
                 seen += [caught.value.message, repr(caught.value)]
