@@ -47,13 +47,23 @@ async def _flow_run(api_id: str) -> object:
         return await client.read_flow_run(api_id)
 
 
-async def _artifact(key: str) -> str:
+async def _artifact(key: str, flow_run_id: str | None = None) -> str:
+    """The newest artifact ``key`` (of one flow run): the session's server holds every test's."""
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        ArtifactFilterKey,
+    )
+    from prefect.client.schemas.sorting import ArtifactSort
 
+    run_filter = ArtifactFilterFlowRunId(any_=[flow_run_id]) if flow_run_id else None
     async with get_client() as client:
         artifacts = await client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=[key]), flow_run_id=run_filter
+            ),
+            sort=ArtifactSort.CREATED_DESC,
         )
         return str(artifacts[0].data) if artifacts else ""
 
@@ -139,7 +149,7 @@ def test_a_served_deployment_runs_on_demand_and_publishes_its_artifact(environme
             assert time.monotonic() < deadline, "the served deployment never finished"
             time.sleep(1)
         assert flow_run.state.is_completed(), flow_run.state
-        markdown = asyncio.run(_artifact("mmingest-summary"))
+        markdown = asyncio.run(_artifact("mmingest-summary", run_id))
         assert "| written | 5 |" in markdown
         assert str(folder) in markdown
     finally:
