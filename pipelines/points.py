@@ -8,7 +8,7 @@ from typing import Any
 
 from schemas.assets import Asset
 from schemas.embedding import EmbedderInfo
-from schemas.points import Point, Vector
+from schemas.points import Point, Vector, scoped_id
 
 
 def build_payload(
@@ -48,7 +48,7 @@ def build_point(
 ) -> Point:
     """The point for ``asset`` with its named vectors and keyword text."""
     return Point(
-        id=asset.id,
+        id=scoped_id(asset.id, tenant),
         vectors=dict(vectors),
         keyword_text=asset.caption,
         payload=build_payload(asset, embedder=embedder, tenant=tenant, ingested_at=ingested_at),

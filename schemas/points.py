@@ -33,6 +33,15 @@ def point_id(source_uri: str, part: str = "") -> str:
     return str(uuid.uuid5(POINT_NAMESPACE, f"{source_uri}#{part}"))
 
 
+def scoped_id(point_id: str, tenant: str | None) -> str:
+    """The id a point has in its store: ``point_id`` itself without a tenant, and an id of
+    that tenant's own otherwise, so two tenants ingesting the same object into one collection
+    keep a point each (stores key points by id alone). Deterministic, like ``point_id``."""
+    if tenant is None:
+        return point_id
+    return str(uuid.uuid5(uuid.UUID(point_id), tenant))
+
+
 Vector = npt.NDArray[np.float32]
 
 

@@ -17,6 +17,7 @@ from schemas.assets import Asset
 from schemas.config import IngestConfig
 from schemas.embedding import EmbedderLimits
 from schemas.errors import CollectionNotFound, InvalidInput, TransientError
+from schemas.points import scoped_id
 from schemas.summary import Failure
 
 ReadFunction = Callable[[str, int], Awaitable[Blob]]
@@ -48,11 +49,12 @@ class PreparedBatch:
     failures: list[Failure] = field(default_factory=list)
     warnings: list[Failure] = field(default_factory=list)
     stale_ids: list[str] = field(default_factory=list)
+    """Store ids (see ``ExtractContext.store_id``) of points to delete."""
     commit: bool = False
     """This batch completes a document: write it only if the document's earlier batches were
     all written (page 1 goes last, so a stored page 1 means a complete document)."""
     record_ids: list[str] = field(default_factory=list)
-    """Point ids of catalog records read (changed or not), so a sync can find removed ones."""
+    """Store ids of catalog records read (changed or not), so a sync can find removed ones."""
     shielded_sources: list[str] = field(default_factory=list)
     """Sources that could not be read this time: a sync must not delete their points."""
     estimate: dict[str, int] = field(default_factory=dict)
@@ -75,13 +77,18 @@ class ExtractContext:
     dry_run: bool = False
     """Classify only: read no more than needed to count what would be embedded."""
 
+    def store_id(self, point_id: str) -> str:
+        """The id ``point_id`` has in the store (tenant points have their own)."""
+        return scoped_id(point_id, self.tenant)
+
     def stored_hashes(self, ids: Sequence[str]) -> dict[str, str]:
-        """Content hashes of the given point ids already in the store."""
+        """Content hashes of the given point ids (as assets know them) already in the store."""
         if not ids:
             return {}
+        asked = {self.store_id(point_id): point_id for point_id in ids}
         try:
-            return call_with_retry(
-                lambda: self.store.fetch_hashes(self.collection, list(ids), tenant=self.tenant),
+            found = call_with_retry(
+                lambda: self.store.fetch_hashes(self.collection, list(asked), tenant=self.tenant),
                 what="checking stored content hashes",
                 policy=self.retry,
             )
@@ -89,6 +96,7 @@ class ExtractContext:
             if self.dry_run:
                 return {}  # a dry run before the first ingest: everything is new
             raise
+        return {asked[stored]: content_hash for stored, content_hash in found.items()}
 
     def read_many(self, requests: Sequence[tuple[str, int]]) -> dict[str, Blob | Exception]:
         """Read ``(key, max_bytes)`` pairs concurrently (retrying transient errors)."""

@@ -187,6 +187,7 @@ def extract_pdf(
         # The document changed: pages beyond its new length belong to the old version.
         stale: list[str] = []
         for numbers in chunked(range(page_count + 1, config.max_pages + 1), _STALE_PAGE_LOOKUP):
-            stale += context.stored_hashes([point_id(obj.uri, str(n)) for n in numbers])
+            found = context.stored_hashes([point_id(obj.uri, str(n)) for n in numbers])
+            stale += [context.store_id(page_id) for page_id in found]
         if stale:
             yield PreparedBatch(stale_ids=stale)

@@ -194,7 +194,7 @@ class CatalogExtraction:
                     # take its absence from this read for a removal.
                     batch.shielded_sources = [self.obj.uri]
                     raise
-                batch.record_ids.append(asset.id)
+                batch.record_ids.append(self.context.store_id(asset.id))
                 if not self._keys.add(asset.part):
                     raise RecordError(
                         f"duplicate {self.config.id_column} {asset.part!r} (an earlier record "

@@ -7,7 +7,7 @@ import pytest
 
 from schemas import CollectionSpec, DenseProbe, EmbedderInfo, HybridQuery, point_id
 from schemas.errors import CollectionNotFound, ConfigError, SchemaMismatch
-from schemas.points import IMAGE
+from schemas.points import IMAGE, scoped_id
 from tests.contract.data import CAPTIONS, DIM, SPEC, hashes, in_tenant, make_pages, make_points
 
 V1 = CollectionSpec.for_embedder(
@@ -24,10 +24,6 @@ def as_alias(spec: CollectionSpec, alias: str) -> CollectionSpec:
 
 class LifecycleContract:
     """Aliases, drops, deletes and tenancy, identical on every store."""
-
-    ids_are_per_tenant = False
-    """Whether one id can be held by several tenants at once (Weaviate's real tenants). Qdrant
-    and Milvus keep the tenant in the payload and key points by id alone."""
 
     def test_blue_green_swap_through_an_alias(self, store):
         store.ensure_collection(V1)
@@ -163,21 +159,29 @@ class LifecycleContract:
         }
         assert store.fetch_hashes("contract", ids[:1], tenant="globex") == {ids[0]: "globex-h0"}
 
-    def test_tenants_writing_the_same_object_keep_a_point_each(self, store, request):
-        if not self.ids_are_per_tenant:
-            # Point ids are uuid5(source_uri#part): the tenant is not part of them, so where
-            # ids are global the last tenant to write an object takes its point over.
-            request.node.add_marker(
-                pytest.mark.xfail(strict=True, reason="point ids do not include the tenant")
-            )
+    def test_tenants_writing_the_same_object_keep_a_point_each(self, store):
+        # Stores key points by id; the pipeline gives tenant points ids of their own
+        # (schemas.points.scoped_id), so the same object written by two tenants is two points.
         store.ensure_collection(SPEC)
         objects = make_points() + make_pages("memory://shared.pdf", 2)
-        store.upsert("contract", in_tenant(objects, "acme"))
-        store.upsert("contract", in_tenant(objects, "globex"))
-        store.delete("contract", [objects[0].id], tenant="acme")
+
+        def scoped(tenant: str) -> list:
+            return [
+                p.model_copy(update={"id": scoped_id(p.id, tenant)})
+                for p in in_tenant(objects, tenant)
+            ]
+
+        acme, globex = scoped("acme"), scoped("globex")
+        store.upsert("contract", acme)
+        store.upsert("contract", globex)
+        assert store.count("contract") == 2 * len(objects)
+        store.delete("contract", [acme[0].id], tenant="acme")
         store.delete_by_source("contract", ["memory://shared.pdf"], tenant="acme")
         assert store.count("contract", tenant="acme") == len(objects) - 3
         assert store.count("contract", tenant="globex") == len(objects)
+        assert hashes(store.scan("contract", tenant="globex")) == {
+            p.id: p.payload["content_hash"] for p in globex
+        }
 
     def test_empty_writes_are_no_ops(self, store):
         store.ensure_collection(SPEC)
