@@ -30,11 +30,13 @@ from connectors.rerankers.base import Reranker
 from connectors.stores.base import VectorStore
 from pipelines.display import read_picture
 from pipelines.images import decode_image, normalize_image
+from schemas.config import SourceConfig
 from schemas.embedding import InputKind
 from schemas.errors import ConfigError
 from schemas.filters import Filter
 from schemas.points import DENSE_VECTORS, KEYWORDS
 from schemas.query import DenseProbe, FusionMethod, Hit, HybridQuery, SearchMode, VectorizeProbe
+from schemas.settings import Settings
 
 ImageInput = bytes | str | Path | Image.Image
 """An image query: encoded bytes, a path to an image file, or a PIL image."""
@@ -77,12 +79,11 @@ class Retriever:
         self._on_close = on_close
 
     @classmethod
-    def from_settings(cls, settings: Any, *, reranker: Reranker | None = None) -> Self:
+    def from_settings(cls, settings: Settings, *, reranker: Reranker | None = None) -> Self:
         """A retriever over the configured store, collection, tenant and embedder.
 
-        ``settings`` is a :class:`schemas.settings.Settings` (``Settings()`` reads
-        ``MMINGEST_*``, ``.env`` and ``mmingest.toml``). Close it (or use ``with``) to release
-        the store and the model.
+        ``Settings()`` reads ``MMINGEST_*``, ``.env`` and ``mmingest.toml``. Close the
+        retriever (or use ``with``) to release the store and the model.
         """
         from connectors.embedders import build_embedder
         from connectors.stores import build_store
@@ -239,7 +240,7 @@ class Retriever:
 
     # --- results -----------------------------------------------------------------------------
 
-    def image_bytes(self, hit: Hit, *, source_config: Any = None) -> bytes:
+    def image_bytes(self, hit: Hit, *, source_config: SourceConfig | None = None) -> bytes:
         """The picture of a hit, for display: the original image, a PDF page rendered as PNG,
         or a product's first referenced image when it lives in object storage (an
         ``http(s)`` product image is shown from :func:`display_uri` instead)."""

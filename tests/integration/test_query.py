@@ -20,6 +20,7 @@ from schemas.errors import ConfigError, InvalidInput, RateLimited
 from schemas.filters import between, eq, words
 from schemas.points import CAPTION, IMAGE, KEYWORDS
 from schemas.query import Hit
+from schemas.settings import Settings
 from tests.emulators.providers import CohereEmulator
 from tests.support.fakes import HashEmbedder
 
@@ -248,3 +249,7 @@ def test_cli_query_with_filters_and_json(tmp_path, monkeypatch, capsys, tiny_cli
     assert code != 0 and "unknown filter field 'colour'" in err
     code, out, _ = _cli(capsys, "query", "x", "--where", 'kind=x" or 1==1 or "', "--json")
     assert code == 0 and json.loads(out) == []
+    with Retriever.from_settings(Settings()) as retriever:
+        hits = retriever.search("umbrella", k=3, filters=eq("kind", "pdf_page"))
+        assert retriever.collection == "mmingest" and len(hits) == 3
+        assert {hit.kind for hit in hits} == {"pdf_page"}
