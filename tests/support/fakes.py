@@ -96,9 +96,7 @@ class CountingStore:
     def upsert(self, collection: str, points: Sequence[object]) -> None:
         self.points += len(points)
 
-    def delete(
-        self, collection: str, ids: Sequence[object], *, tenant: str | None = None
-    ) -> None:
+    def delete(self, collection: str, ids: Sequence[object], *, tenant: str | None = None) -> None:
         pass
 
     def close(self) -> None:
