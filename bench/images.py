@@ -81,7 +81,8 @@ def upload(count: int, prefix: str) -> tuple[str, list[str]]:
     """``count`` captioned JPEGs under ``prefix`` in a fresh bucket: (bucket, captions)."""
     server = s3_server()
     bucket = server.new_bucket()
-    captions = [sample.caption for sample in sample_images(count)]
+    samples = sample_images(count)  # a fixed set (72): repeat it, numbered
+    captions = [f"{samples[i % len(samples)].caption}, photo {i}" for i in range(count)]
     objects: dict[str, bytes] = {}
     for index, caption in enumerate(captions):
         objects[f"{prefix}{index:05d}.jpg"] = photo(index)
