@@ -1,5 +1,7 @@
 """Benchmarks (not tests): ratios measured side by side in one run, written as JSON and Markdown.
 
-Run all scenarios with ``python -m bench`` (``--quick`` for a smoke run under two minutes), or
-one with ``python -m bench <scenario>``.
+Run every scenario with ``python -m bench`` (``--quick`` for a smoke run under two minutes,
+``--only NAME ...`` for some, ``--list`` for their names); the per-area modules keep their
+own entry points (``python -m bench.stores``, ``bench.embedders``, ``bench.sources``,
+``bench.incremental``).
 """

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +42,16 @@ def goal_at_most(value: float, bound: float) -> tuple[str, bool]:
     return f"<= {bound:g}", value <= bound
 
 
+def torch_version() -> str | None:
+    """The installed torch version (read from package metadata: torch is not imported)."""
+    try:
+        return metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        return None
+
+
 def machine() -> dict[str, Any]:
-    """Facts that explain absolute numbers: cores, CPU, Python, load."""
+    """Facts that explain absolute numbers: cores, CPU, Python, torch, load."""
     load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
     cpu = platform.processor() or platform.machine()
     try:
@@ -57,6 +66,7 @@ def machine() -> dict[str, Any]:
         "cores": os.cpu_count(),
         "cpu": cpu,
         "python": sys.version.split()[0],
+        "torch": torch_version(),
         "platform": platform.platform(),
         "load_1m": round(load[0], 2),
     }
@@ -84,28 +94,56 @@ def timed(function: Callable[[], Any]) -> float:
     return time.perf_counter() - started
 
 
-def markdown(measurements: list[Measurement]) -> str:
-    """The results as a Markdown table."""
-    lines = ["| scenario | figure | value | goal | met |", "|---|---|---|---|---|"]
+def format_value(m: Measurement) -> str:
+    """A figure as the table shows it: ratios to three decimals, others with their unit."""
+    return f"{m.value:.3f}" if m.unit == "ratio" else f"{m.value:,.2f} {m.unit}"
+
+
+def setup_of(m: Measurement) -> str:
+    """The model and batch size a figure was measured with (from its details)."""
+    parts = [str(m.details[key]) for key in ("model", "batch_size") if key in m.details]
+    if "batch_size" in m.details:
+        parts[-1] = f"batch {parts[-1]}"
+    return ", ".join(parts)
+
+
+def markdown(measurements: list[Measurement], *, setup: bool = False) -> str:
+    """The results as a Markdown table (``setup``: with a model / batch size column)."""
+    header = "| scenario | figure | value | goal | met |"
+    if setup:
+        header += " model, batch |"
+    lines = [header, "|---" * header.count(" |") + "|"]
     for m in measurements:
-        value = f"{m.value:.3f}" if m.unit == "ratio" else f"{m.value:,.2f} {m.unit}"
         met = "" if m.met is None else ("yes" if m.met else "**no**")
-        lines.append(f"| {m.scenario} | {m.name} | {value} | {m.goal or ''} | {met} |")
+        row = f"| {m.scenario} | {m.name} | {format_value(m)} | {m.goal or ''} | {met} |"
+        if setup:
+            row += f" {setup_of(m)} |"
+        lines.append(row)
     return "\n".join(lines)
 
 
-def write(measurements: list[Measurement], *, quick: bool, name: str = "latest") -> Path:
+def write(
+    measurements: list[Measurement],
+    *,
+    quick: bool,
+    name: str = "latest",
+    setup: bool = False,
+    extra: dict[str, Any] | None = None,
+    directory: Path | None = None,
+) -> Path:
     """Write JSON and Markdown results under ``bench/results/``; returns the JSON path."""
-    RESULTS.mkdir(exist_ok=True)
+    directory = directory or RESULTS
+    directory.mkdir(parents=True, exist_ok=True)
     document = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": quick,
+        **(extra or {}),
         "machine": machine(),
         "measurements": [asdict(m) for m in measurements],
     }
-    path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps(document, indent=2), encoding="utf-8")
-    table = markdown(measurements)
+    path = directory / f"{name}.json"
+    path.write_text(json.dumps(document, indent=2, default=str), encoding="utf-8")
+    table = markdown(measurements, setup=setup)
     facts = ", ".join(f"{k}: {v}" for k, v in document["machine"].items())
-    (RESULTS / f"{name}.md").write_text(f"{table}\n\n{facts}\n", encoding="utf-8")
+    (directory / f"{name}.md").write_text(f"{table}\n\n{facts}\n", encoding="utf-8")
     return path

@@ -66,7 +66,8 @@ def run(count: int) -> list[Measurement]:
         "first_s": round(timings[0], 2),
         "rerun_s": round(timings[1], 2),
         "first_run_provider_calls": calls[0],
-        "embedder": "cohere (emulator)",
+        "model": "cohere embed (emulator)",
+        "batch_size": config.batch_size,
         "store": "qdrant-edge",
     }
     return [

@@ -173,9 +173,17 @@ def measure(
     batch: int,
     raw_ways: list[RawWay],
     pairs: int,
+    *,
+    ours: Callable[[str], float] | None = None,
+    ours_how: str | None = None,
+    layout: Callable[[str], CollectionSpec] = spec,
 ) -> EngineResult:
-    """Warm up, explore every raw way once, then time ours and the best raw way in pairs."""
-    store.ensure_collection(spec("warmup"))
+    """Warm up, explore every raw way once, then time ours and the best raw way in pairs.
+
+    ``ours`` times our side into a named collection (default: ``store.upsert`` in batches of
+    ``batch``); ``layout`` gives the collection spec both sides write (default: 2 x 512-d).
+    """
+    store.ensure_collection(layout("warmup"))
     for chunk in batches(points[:1000], batch):
         store.upsert("warmup", chunk)
     store.drop_collection("warmup")
@@ -187,11 +195,11 @@ def measure(
         runs += 1
         name = f"run{runs}"
         if way is None:
-            seconds = time_ours(store, name, points, batch)
-            done = Run(engine, f"store.upsert x{batch}", len(points), seconds)
+            seconds = ours(name) if ours else time_ours(store, name, points, batch)
+            done = Run(engine, ours_how or f"store.upsert x{batch}", len(points), seconds)
         else:
             label, size, prepare, writer = way
-            store.ensure_collection(spec(name))
+            store.ensure_collection(layout(name))
             total, engine_only = time_raw(points, size, prepare, writer(name))
             done = Run(engine, f"{label} x{size}", len(points), total, engine_only)
         if store.count(name) != len(points):
@@ -211,13 +219,22 @@ def measure(
 def bench_qdrant_edge(
     points: Sequence[Point], batch: int, workdir: Path, pairs: int
 ) -> EngineResult:
-    import qdrant_edge as edge
-
     from connectors.stores.qdrant_edge import QdrantEdgeStore
-    from connectors.stores.qdrant_edge import convert as edge_convert
     from schemas.config import QdrantEdgeStoreConfig
 
     store = QdrantEdgeStore(QdrantEdgeStoreConfig(path=workdir / "edge"))
+    try:
+        return measure("qdrant-edge", store, points, batch, edge_raw_ways(store), pairs)
+    finally:
+        store.close()
+
+
+def edge_raw_ways(store: Any, sizes: Sequence[int] = (64, 256, 1024, 4096)) -> list[RawWay]:
+    """Qdrant Edge's raw bulk inserts: ``shard.update(upsert_points)``, lists or numpy."""
+    import qdrant_edge as edge
+
+    from connectors.stores.qdrant_edge import convert as edge_convert
+
     bm25 = edge_convert.bm25_model()
 
     def native(chunk: Sequence[Point]) -> Any:
@@ -233,15 +250,11 @@ def bench_qdrant_edge(
     def lists(chunk: Sequence[Point]) -> Any:
         return edge.UpdateOperation.upsert_points(edge_convert.to_edge_points(chunk, bm25))
 
-    ways: list[RawWay] = [
+    return [
         (f"shard.update(upsert_points, {form})", size, prepare, lambda n: store._shard(n).update)
         for form, prepare in (("lists", lists), ("numpy", native))
-        for size in (64, 256, 1024, 4096)
+        for size in sizes
     ]
-    try:
-        return measure("qdrant-edge", store, points, batch, ways, pairs)
-    finally:
-        store.close()
 
 
 def bench_qdrant_local(
@@ -269,11 +282,26 @@ def bench_qdrant_local(
 def bench_milvus_lite(
     points: Sequence[Point], batch: int, workdir: Path, pairs: int
 ) -> EngineResult:
-    from connectors.stores.milvus import MilvusStore, convert
+    from connectors.stores.milvus import MilvusStore
     from schemas.config import MilvusStoreConfig
 
     store = MilvusStore(MilvusStoreConfig(uri=str(workdir / "milvus.db")))
-    layout = spec("layout")
+    try:
+        return measure("milvus-lite", store, points, batch, milvus_raw_ways(store), pairs)
+    finally:
+        store.close()
+
+
+def milvus_raw_ways(
+    store: Any,
+    layout: CollectionSpec | None = None,
+    sizes: Sequence[int] = (64, 1000, 5000),
+    methods: Sequence[str] = ("insert", "upsert"),
+) -> list[RawWay]:
+    """Milvus Lite's raw bulk writes: ``client.insert`` / ``client.upsert`` of row dicts."""
+    from connectors.stores.milvus import convert
+
+    layout = layout or spec("layout")
 
     def rows(chunk: Sequence[Point]) -> list[dict[str, Any]]:
         return convert.to_rows(chunk, layout)  # pymilvus takes numpy vectors
@@ -281,15 +309,9 @@ def bench_milvus_lite(
     def writer(method: str) -> Callable[[str], Callable[[Any], None]]:
         return lambda name: lambda data: getattr(store._client, method)(name, data)
 
-    ways: list[RawWay] = [
-        (f"client.{method}", size, rows, writer(method))
-        for method in ("insert", "upsert")
-        for size in (64, 1000, 5000)
+    return [
+        (f"client.{method}", size, rows, writer(method)) for method in methods for size in sizes
     ]
-    try:
-        return measure("milvus-lite", store, points, batch, ways, pairs)
-    finally:
-        store.close()
 
 
 ENGINES: dict[str, Callable[[Sequence[Point], int, Path, int], EngineResult]] = {

@@ -1,0 +1,186 @@
+"""Pipeline overhead without model cost: product records through ``ingest_products`` vs raw inserts.
+
+A Parquet catalog of N product records (``tests.support.load.write_catalog``) is ingested by
+the real pipeline (list, read the catalog, build points, embed, check stored hashes, upsert)
+with an embedder that costs next to nothing, into Qdrant Edge and into Milvus Lite. The
+baseline is the raw client's best bulk insert of the *same points* (recorded from an untimed
+pass of the pipeline), found and timed with ``bench.stores``' helpers: every raw way runs once,
+then the pipeline and the best raw way run in alternating pairs and the medians are compared.
+Goal: pipeline records/s / raw records/s >= 0.8.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from bench import stores
+from bench.harness import Measurement, goal_at_least
+from connectors.embedders.base import Vectors
+from connectors.sources.local import LocalFolderSource
+from pipelines.ingest import ingest_products
+from schemas import CollectionSpec, Point
+from schemas.config import IngestConfig
+from schemas.embedding import EmbedderInfo, EmbedderLimits, EmbedderUsage, InputKind
+from tests.support.fakes import CountingStore
+from tests.support.load import write_catalog
+
+GOAL = 0.8
+DIMENSION = 512  # a CLIP-sized caption vector: the store's work is realistic
+BATCH = 1024  # IngestConfig.batch_size for the pipeline side: the largest Qdrant Edge takes
+
+
+class TableEmbedder:
+    """A deterministic embedder that costs a table lookup: a CRC of the input picks a row.
+
+    Cheaper than ``tests.support.fakes.HashEmbedder`` (no RNG per input), so the figure is the
+    pipeline's own overhead and not a fake model's cost. A benchmark tool, never a default.
+    """
+
+    def __init__(self, dimension: int = DIMENSION, rows: int = 4096) -> None:
+        table = np.random.default_rng(3).standard_normal((rows, dimension)).astype(np.float32)
+        self._table = table / np.linalg.norm(table, axis=1, keepdims=True)
+        self._info = EmbedderInfo(
+            provider="table",
+            model="crc32-lookup",
+            dimension=dimension,
+            limits=EmbedderLimits(max_batch=BATCH),
+        )
+        self.requests = self.inputs = 0
+
+    @property
+    def info(self) -> EmbedderInfo:
+        return self._info
+
+    def _rows(self, keys: list[bytes]) -> Vectors:
+        self.requests += 1
+        self.inputs += len(keys)
+        return self._table[[zlib.crc32(key) % len(self._table) for key in keys]]
+
+    def embed_texts(self, texts: Sequence[str], *, kind: InputKind = InputKind.DOCUMENT) -> Vectors:
+        return self._rows([text.encode() for text in texts])
+
+    def embed_images(self, images: Sequence[Image.Image]) -> Vectors:
+        return self._rows([image.tobytes() for image in images])
+
+    def usage(self) -> EmbedderUsage:
+        return EmbedderUsage(requests=self.requests, inputs=self.inputs)
+
+    def close(self) -> None:
+        pass
+
+
+class _RecordingStore(CountingStore):
+    """Keeps every point written (to give the raw side exactly the pipeline's points)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written: list[Point] = []
+
+    def upsert(self, collection: str, points: Sequence[object]) -> None:
+        super().upsert(collection, points)
+        self.written.extend(points)  # type: ignore[arg-type]
+
+
+def _engine(
+    name: str, store: Any, catalog: Path, points: list[Point], raw_ways: Any, pairs: int
+) -> stores.EngineResult:
+    embedder = TableEmbedder()
+    config = IngestConfig(batch_size=BATCH)
+
+    def layout(collection: str) -> CollectionSpec:
+        return CollectionSpec.for_embedder(collection, embedder.info)
+
+    def ours(collection: str) -> float:
+        started = time.perf_counter()
+        summary = ingest_products(
+            LocalFolderSource(catalog), embedder, store, collection=collection, config=config
+        )
+        seconds = time.perf_counter() - started
+        if summary.written != len(points) or summary.failed:
+            raise RuntimeError(f"{name}: pipeline wrote {summary.written}, failed {summary.failed}")
+        return seconds
+
+    return stores.measure(
+        name,
+        store,
+        points,
+        BATCH,
+        raw_ways(store, layout),
+        pairs,
+        ours=ours,
+        ours_how=f"ingest_products, batch {BATCH}",
+        layout=layout,
+    )
+
+
+def run(quick: bool) -> list[Measurement]:
+    """Both engines; 5,000 records with ``quick``, else 100,000."""
+    from connectors.stores.milvus import MilvusStore
+    from connectors.stores.qdrant_edge import QdrantEdgeStore
+    from schemas.config import MilvusStoreConfig, QdrantEdgeStoreConfig
+
+    rows = 5_000 if quick else 100_000
+    pairs = 1 if quick else 2
+    edge_sizes = (1024, 4096) if quick else (256, 1024, 4096)
+    milvus_sizes = (1000,) if quick else (1000, 5000)
+    results: list[Measurement] = []
+    with tempfile.TemporaryDirectory(prefix="mmingest-bench-") as scratch:
+        catalog = Path(scratch) / "catalog"
+        catalog.mkdir()
+        write_catalog(catalog / "products.parquet", rows)
+        recorder = _RecordingStore()
+        ingest_products(
+            LocalFolderSource(catalog),
+            TableEmbedder(),
+            recorder,
+            collection="record",
+            config=IngestConfig(batch_size=BATCH),
+        )
+        points = recorder.written
+        engines = {
+            "qdrant-edge": (
+                lambda: QdrantEdgeStore(QdrantEdgeStoreConfig(path=Path(scratch) / "edge")),
+                lambda store, layout: stores.edge_raw_ways(store, sizes=edge_sizes),
+            ),
+            "milvus-lite": (
+                lambda: MilvusStore(MilvusStoreConfig(uri=str(Path(scratch) / "milvus.db"))),
+                lambda store, layout: stores.milvus_raw_ways(
+                    store, layout("layout"), sizes=milvus_sizes, methods=("insert",)
+                ),
+            ),
+        }
+        for name, (open_store, raw_ways) in engines.items():
+            store = open_store()
+            try:
+                result = _engine(name, store, catalog, points, raw_ways, pairs)
+            finally:
+                store.close()
+            goal, met = goal_at_least(result.ratio, GOAL)
+            results.append(
+                Measurement(
+                    "overhead",
+                    f"{name}: pipeline records/s / raw bulk insert",
+                    result.ratio,
+                    goal=goal,
+                    met=met,
+                    details={
+                        "model": f"none (crc32 table lookup, {DIMENSION}-d)",
+                        "batch_size": BATCH,
+                        "records": rows,
+                        "pairs": pairs,
+                        "pipeline_records_per_s": round(result.ours_rate),
+                        "raw_records_per_s": round(result.raw_rate),
+                        "raw_best": result.raw[0].how,
+                        "explored": {run.how: round(run.rate) for run in result.explored},
+                    },
+                )
+            )
+    return results
