@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -38,7 +39,7 @@ class Asset(BaseModel):
     title: str | None = None
     fields: dict[str, Any] = Field(default_factory=dict)
 
-    @property
+    @cached_property
     def id(self) -> str:
         """The deterministic point id of this asset."""
         return point_id(self.source_uri, self.part)

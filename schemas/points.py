@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Annotated, Any, NamedTuple
 
@@ -24,13 +25,27 @@ POINT_NAMESPACE = uuid.UUID("5c8f1b9e-4a57-5d5e-9a0c-6d9a3b1e2f70")
 """Namespace of point ids. Changing it would orphan every stored point: never do."""
 
 
+def _uuid5(namespace: bytes, name: str) -> str:
+    """``str(uuid.uuid5(UUID(bytes=namespace), name))`` at a third of the cost (it runs once
+    per record on the ingest hot path); equality with the standard library is tested."""
+    sha1 = hashlib.sha1(namespace + name.encode("utf-8"), usedforsecurity=False)  # RFC 4122
+    digest = bytearray(sha1.digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+_NAMESPACE_BYTES = POINT_NAMESPACE.bytes
+
+
 def point_id(source_uri: str, part: str = "") -> str:
     """Deterministic id of the point for ``part`` of the object at ``source_uri``.
 
     ``part`` is the page number for a PDF page, the record key for a product and empty for a
     plain image, so re-ingesting the same object always addresses the same points.
     """
-    return str(uuid.uuid5(POINT_NAMESPACE, f"{source_uri}#{part}"))
+    return _uuid5(_NAMESPACE_BYTES, f"{source_uri}#{part}")
 
 
 def scoped_id(point_id: str, tenant: str | None) -> str:
@@ -39,7 +54,7 @@ def scoped_id(point_id: str, tenant: str | None) -> str:
     keep a point each (stores key points by id alone). Deterministic, like ``point_id``."""
     if tenant is None:
         return point_id
-    return str(uuid.uuid5(uuid.UUID(point_id), tenant))
+    return _uuid5(uuid.UUID(point_id).bytes, tenant)
 
 
 Vector = npt.NDArray[np.float32]

@@ -75,17 +75,19 @@ def _decoded(batch: Any, numbers: Iterable[int]) -> Iterator[Row]:
     import pyarrow as pa
 
     columns: dict[str, list[Any]] = {}
+    text_columns: set[str] = set()  # strings read as bytes, to decode (strictly) row by row
     for name in batch.column_names:
         column = batch.column(name)
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             column = column.cast(pa.binary())
+            text_columns.add(name)
         columns[name] = column.to_pylist()
     for offset, number in zip(range(batch.num_rows), numbers, strict=False):
         values: dict[str, Any] = {}
         problem = None
         for name, column_values in columns.items():
             value = column_values[offset]
-            if isinstance(value, bytes) and batch.schema.field(name).type != pa.binary():
+            if isinstance(value, bytes) and name in text_columns:
                 try:
                     value = value.decode("utf-8")
                 except UnicodeDecodeError as error:

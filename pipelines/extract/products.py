@@ -71,9 +71,14 @@ def record_references(values: dict[str, Any], config: CatalogConfig) -> list[str
 
 
 def record_asset(
-    values: dict[str, Any], catalog_uri: str, config: CatalogConfig, max_caption_chars: int
+    values: dict[str, Any],
+    catalog_uri: str,
+    config: CatalogConfig,
+    max_caption_chars: int,
+    mapped: frozenset[str] | None = None,
 ) -> Asset:
-    """The product asset of one record (its images are read separately)."""
+    """The product asset of one record (its images are read separately); ``mapped`` is
+    ``required_columns(config)``, computed once per catalog by callers with many records."""
     raw_id = values.get(config.id_column)
     if isinstance(raw_id, dict | list | bytes):
         raise RecordError(f"{config.id_column!r} must be a string or a number")
@@ -85,7 +90,7 @@ def record_asset(
         values.get(config.description_column) if config.description_column else None,
         "description",
     )
-    mapped = set(required_columns(config))
+    mapped = mapped if mapped is not None else frozenset(required_columns(config))
     names = (
         config.field_columns
         if config.field_columns is not None
@@ -125,6 +130,7 @@ class CatalogExtraction:
         self.references = references
         self._keys = KeySet()
         self._columns_checked = False
+        self._mapped = frozenset(required_columns(config))
 
     def run(self) -> Iterator[PreparedBatch]:
         """Prepared batches of products; a catalog that cannot be read is one failed item."""
@@ -188,6 +194,7 @@ class CatalogExtraction:
                         self.obj.uri,
                         self.config,
                         self.context.config.max_caption_chars,
+                        self._mapped,
                     )
                 except RecordError:
                     # A record whose id is unknown may be one that is stored: a sync must not

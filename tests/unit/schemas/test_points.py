@@ -35,3 +35,17 @@ def test_point_vectors_become_float32_arrays():
 def test_point_rejects_empty_or_nested_vectors(bad):
     with pytest.raises(ValidationError, match="non-empty 1-d"):
         Point(id="i", vectors={"image": bad}, payload={})
+
+
+def test_point_ids_are_the_standard_uuid5():
+    import uuid
+
+    from schemas.points import POINT_NAMESPACE, point_id, scoped_id
+
+    names = ["", "s3://b/k.jpg", "file:///tmp/é ü/x.png", "memory://x/\n../y", "a" * 5000]
+    for name in names:
+        for part in ("", "1", "sku-42"):
+            expected = str(uuid.uuid5(POINT_NAMESPACE, f"{name}#{part}"))
+            assert point_id(name, part) == expected
+            assert scoped_id(expected, "acme") == str(uuid.uuid5(uuid.UUID(expected), "acme"))
+    assert scoped_id(point_id("x"), None) == point_id("x")
