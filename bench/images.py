@@ -200,6 +200,12 @@ def end_to_end(quick: bool) -> list[Measurement]:
     ]
 
 
+def _limit(rates: tuple[float, float]) -> float:
+    """Items/s of image + caption from (images/s, captions/s)."""
+    images_per_s, captions_per_s = rates
+    return 1 / (1 / images_per_s + 1 / captions_per_s)
+
+
 def naive_seconds(embedder: Any, bucket: str, workdir: Path) -> tuple[float, int]:
     """The quickstart loop: one object at a time, image and caption embedded alone."""
     import qdrant_edge as edge
@@ -258,6 +264,11 @@ def naive(quick: bool) -> list[Measurement]:
         warm = min(count, 64)
         bare_rates(embedder, warm, batch, captions)
         bare_rates(embedder, warm, 1, captions)
+        # What batching alone allows on this machine right now: the bare model's limit at
+        # ``batch`` over its limit at 1 (the speed-up's ceiling, before any I/O).
+        ceiling = _limit(bare_rates(embedder, warm, batch, captions)) / _limit(
+            bare_rates(embedder, warm, 1, captions)
+        )
         naive_s, stored = naive_seconds(embedder, bucket, workdir)
         if stored != count:
             raise RuntimeError(f"naive loop stored {stored} of {count}")
@@ -282,5 +293,12 @@ def naive(quick: bool) -> list[Measurement]:
                 "naive": "boto3 get image + caption, PIL, processor, model at batch 1, "
                 "one shard.update per point",
             },
-        )
+        ),
+        Measurement(
+            "naive",
+            f"what batching alone allows here: bare model at batch {batch} / at batch 1",
+            ceiling,
+            unit="x",
+            details={"model": MODEL, "batch_size": batch, "images": warm},
+        ),
     ]
