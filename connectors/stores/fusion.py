@@ -13,7 +13,7 @@ then weighted and summed. Ties break on id so results are deterministic.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from schemas.query import FusionMethod, Hit
 
@@ -48,15 +48,24 @@ def _normalised(hits: Sequence[Hit]) -> list[float]:
     return [(v - low) / (high - low) for v in values]
 
 
-def dbsf(channels: Sequence[Sequence[Hit]], weights: Sequence[float], *, limit: int) -> list[Hit]:
-    """Distribution-based score fusion of scored hit lists."""
+def _normalised_sum(
+    channels: Sequence[Sequence[Hit]],
+    weights: Sequence[float],
+    normalise: Callable[[Sequence[Hit]], list[float]],
+    limit: int,
+) -> list[Hit]:
     scores: dict[str, float] = {}
     first_seen: dict[str, Hit] = {}
     for hits, weight in zip(channels, weights, strict=True):
-        for hit, value in zip(hits, _normalised(hits), strict=True):
+        for hit, value in zip(hits, normalise(hits), strict=True):
             scores[hit.id] = scores.get(hit.id, 0.0) + weight * value
             first_seen.setdefault(hit.id, hit)
     return _ranked(scores, first_seen, limit)
+
+
+def dbsf(channels: Sequence[Sequence[Hit]], weights: Sequence[float], *, limit: int) -> list[Hit]:
+    """Distribution-based score fusion of scored hit lists."""
+    return _normalised_sum(channels, weights, _normalised, limit)
 
 
 def _min_max(hits: Sequence[Hit]) -> list[float]:
@@ -73,13 +82,7 @@ def relative(
     channels: Sequence[Sequence[Hit]], weights: Sequence[float], *, limit: int
 ) -> list[Hit]:
     """Relative score fusion (min-max normalised, weighted sum) of scored hit lists."""
-    scores: dict[str, float] = {}
-    first_seen: dict[str, Hit] = {}
-    for hits, weight in zip(channels, weights, strict=True):
-        for hit, value in zip(hits, _min_max(hits), strict=True):
-            scores[hit.id] = scores.get(hit.id, 0.0) + weight * value
-            first_seen.setdefault(hit.id, hit)
-    return _ranked(scores, first_seen, limit)
+    return _normalised_sum(channels, weights, _min_max, limit)
 
 
 TIE_MARGIN = 10
