@@ -48,14 +48,22 @@ class JobOptions:
     dead_letters: DeadLetterSink | None = None
 
 
-def run_job(settings: Settings, runtime: Runtime, job: Job, options: JobOptions) -> SyncReport:
-    """Ingest (and, with ``delete``, reconcile) one job; a dry run writes nothing."""
-    source, prefix = job.open(settings)
-    common: dict[str, Any] = {
+def extraction_options(settings: Settings) -> dict[str, Any]:
+    """The ``Ingestion`` options every job takes from Settings: extractor configs, the
+    source's credentials (for catalog image references) and the HTTP fetcher's policy."""
+    return {
         "pdf": settings.pdf,
         "catalog": settings.catalog,
         "source_config": settings.source,
         "http": settings.http,
+    }
+
+
+def run_job(settings: Settings, runtime: Runtime, job: Job, options: JobOptions) -> SyncReport:
+    """Ingest (and, with ``delete``, reconcile) one job; a dry run writes nothing."""
+    source, prefix = job.open(settings)
+    common: dict[str, Any] = {
+        **extraction_options(settings),
         "on_progress": options.on_progress,
         "dead_letters": None if options.dry_run else options.dead_letters,
     }

@@ -10,7 +10,7 @@ from typing import Any
 from connectors.embedders import Embedder
 from connectors.stores import VectorStore, build_store
 from flows.app import quiet_libraries
-from flows.jobs import Job
+from flows.jobs import Job, extraction_options
 from flows.runtime import Runtime, open_embedder
 from pipelines.ingest import Ingestion, Task
 from pipelines.reconcile import Evidence
@@ -83,14 +83,11 @@ def run_partition(
             collection=settings.collection,
             config=settings.ingest,
             kinds=frozenset(job.kinds),
-            pdf=settings.pdf,
-            catalog=settings.catalog,
-            source_config=settings.source,
-            http=settings.http,
             tenant=settings.tenant,
             dry_run=dry_run,
             evidence=evidence,
             dead_letters=None if dry_run else runtime.dead_letters,
+            **extraction_options(settings),
         ).run_tasks(tasks)
     finally:
         source.close()

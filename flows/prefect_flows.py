@@ -223,6 +223,24 @@ def _overrides(
     return given
 
 
+def _ingest(
+    kind: str,
+    source: str,
+    prefix: str,
+    collection: str | None,
+    tenant: str | None,
+    settings: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The body of the ingest-<kind> flows: one kind, nothing deleted."""
+    return run_flow(
+        _job(source, [kind], prefix),
+        _overrides(collection, tenant, settings),
+        delete=False,
+        force=False,
+        dry_run=False,
+    )
+
+
 @flow(name="ingest-images", task_runner=_runner())
 def ingest_images(
     source: str,
@@ -232,13 +250,7 @@ def ingest_images(
     settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Ingest the images of a folder or bucket (new and changed ones only)."""
-    return run_flow(
-        _job(source, ["images"], prefix),
-        _overrides(collection, tenant, settings),
-        delete=False,
-        force=False,
-        dry_run=False,
-    )
+    return _ingest("images", source, prefix, collection, tenant, settings)
 
 
 @flow(name="ingest-pdfs", task_runner=_runner())
@@ -250,13 +262,7 @@ def ingest_pdfs(
     settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Ingest the PDFs of a folder or bucket, one point per page."""
-    return run_flow(
-        _job(source, ["pdfs"], prefix),
-        _overrides(collection, tenant, settings),
-        delete=False,
-        force=False,
-        dry_run=False,
-    )
+    return _ingest("pdfs", source, prefix, collection, tenant, settings)
 
 
 @flow(name="ingest-products", task_runner=_runner())
@@ -268,13 +274,7 @@ def ingest_products(
     settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Ingest the product catalogs of a folder or bucket, one point per record."""
-    return run_flow(
-        _job(source, ["products"], prefix),
-        _overrides(collection, tenant, settings),
-        delete=False,
-        force=False,
-        dry_run=False,
-    )
+    return _ingest("products", source, prefix, collection, tenant, settings)
 
 
 @flow(name="sync", task_runner=_runner())

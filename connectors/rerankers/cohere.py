@@ -8,8 +8,9 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from connectors.embedders.remote import api_key, auth_hint
-from connectors.embedders.remote.errors import for_status, message_of, unavailable
+from connectors.embedders.cohere.embedder import translate_api_error
+from connectors.embedders.remote import api_key
+from connectors.embedders.remote.errors import unavailable
 from connectors.rerankers.base import document_of
 from schemas.errors import ConfigError
 from schemas.query import Hit
@@ -70,7 +71,7 @@ class CohereReranker:
                 model=self.model, query=query, documents=documents, top_n=len(documents)
             )
         except self._api_error as error:
-            raise self._translate(error) from None
+            raise translate_api_error(error, self._key) from None
         except self._httpx.TimeoutException as error:
             raise unavailable(self.provider, "timed out", error, [self._key]) from None
         except self._httpx.HTTPError as error:
@@ -83,16 +84,6 @@ class CohereReranker:
             )
             for result in response.results
         ]
-
-    def _translate(self, error: Any) -> Exception:
-        return for_status(
-            self.provider,
-            error.status_code,
-            message_of(error.body, "no error message"),
-            headers=error.headers,
-            auth_hint=auth_hint(_ENV),
-            secrets=[self._key],
-        )
 
     def close(self) -> None:
         """Close the SDK's HTTP connection pool."""

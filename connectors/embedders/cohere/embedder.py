@@ -115,21 +115,27 @@ class CohereEmbedder(RemoteEmbedder):
         return Reply(rows, billed=billed, tokens=tokens or None)
 
     def _translate(self, error: Any) -> Exception:
-        status = error.status_code
-        if status == 200:
-            return for_status(self.provider, None, "the reply was not valid JSON")
-        return for_status(
-            self.provider,
-            status,
-            message_of(error.body, "no error message"),
-            headers=error.headers,
-            auth_hint=auth_hint(_ENV),
-            secrets=[self._key],
-        )
+        return translate_api_error(error, self._key)
 
     def close(self) -> None:
         """Close the SDK's HTTP connection pool."""
         self._client._client_wrapper.httpx_client.httpx_client.close()
+
+
+def translate_api_error(error: Any, key: str) -> Exception:
+    """The mmingest error for a cohere SDK ``ApiError`` (rate limit, unavailable, rejected
+    credentials or input), with ``key`` scrubbed from the message."""
+    status = error.status_code
+    if status == 200:
+        return for_status("cohere", None, "the reply was not valid JSON")
+    return for_status(
+        "cohere",
+        status,
+        message_of(error.body, "no error message"),
+        headers=error.headers,
+        auth_hint=auth_hint(_ENV),
+        secrets=[key],
+    )
 
 
 _FIELDS = {
