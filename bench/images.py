@@ -174,7 +174,7 @@ def end_to_end(quick: bool) -> list[Measurement]:
     embedder.close()
     images_per_s = (before[0] + after[0]) / 2
     captions_per_s = (before[1] + after[1]) / 2
-    limit = 1 / (1 / images_per_s + 1 / captions_per_s)
+    limit = _limit((images_per_s, captions_per_s))
     rate = count / seconds
     ratio = rate / limit
     goal, met = goal_at_least(ratio, E2E_GOAL)
