@@ -2,7 +2,8 @@
 
 Both sides get the same decoded images and captions and the same batch size; both include the
 model's own preprocessing (the image processor and the tokenizer). The pipeline side is
-``pipelines.embed.embed_images_and_captions`` over the product's ``ClipEmbedder`` (batching,
+``mmingest.pipelines.embed.embed_images_and_captions`` over the product's ``ClipEmbedder``
+(batching,
 retries, bad-input isolation, normalisation), optionally behind the embedding cache (cold).
 Rounds alternate which side goes first, so drifting machine load hits both alike.
 """
@@ -18,12 +19,12 @@ from typing import Any
 
 from PIL import Image
 
-from connectors.embedders.cache import cached
-from connectors.embedders.clip import ClipEmbedder
-from pipelines.embed import embed_images_and_captions
-from pipelines.images import fit_image
-from pipelines.samples import draw, sample_images
-from schemas.config import ClipEmbedderConfig
+from mmingest.connectors.embedders.cache import cached
+from mmingest.connectors.embedders.clip import ClipEmbedder
+from mmingest.pipelines.embed import embed_images_and_captions
+from mmingest.pipelines.images import fit_image
+from mmingest.pipelines.samples import draw, sample_images
+from mmingest.schemas.config import ClipEmbedderConfig
 
 
 def _inputs(count: int, limits: Any) -> tuple[list[Image.Image], list[str]]:

@@ -4,7 +4,8 @@ Both scenarios read captioned 640x480 JPEGs from a local S3-API server (``moto_s
 started here as the tests start it), embed image and caption with a full-size ViT-B/32 CLIP
 (random weights: the real model's cost, built locally) and write into Qdrant Edge.
 
-``end-to-end``: ``pipelines.ingest.ingest_images`` items/s as a fraction of the bare model's
+``end-to-end``: ``mmingest.pipelines.ingest.ingest_images`` items/s as a fraction of the bare
+model's
 limit at the same batch size, measured in the same run on pre-processed tensors:
 ``1 / (1 / images_per_s + 1 / captions_per_s)`` (one image and one caption per item). The
 bare limit is timed before and after the pipeline run and averaged, so drift hits both.
@@ -36,7 +37,7 @@ from PIL import Image
 
 from bench.harness import Measurement, goal_at_least
 from bench.sources import photo
-from pipelines.samples import sample_images
+from mmingest.pipelines.samples import sample_images
 
 MODEL = "ViT-B/32 CLIP (random weights)"
 E2E_GOAL = 0.8
@@ -92,18 +93,18 @@ def upload(count: int, prefix: str) -> tuple[str, list[str]]:
 
 
 def _embedder(batch: int) -> Any:
-    from connectors.embedders.clip import ClipEmbedder
-    from schemas.config import ClipEmbedderConfig
+    from mmingest.connectors.embedders.clip import ClipEmbedder
+    from mmingest.schemas.config import ClipEmbedderConfig
 
     return ClipEmbedder(ClipEmbedderConfig(model=str(model_dir()), batch_size=batch))
 
 
 def pipeline_seconds(embedder: Any, bucket: str, count: int, workdir: Path, batch: int) -> float:
     """Wall seconds of ``ingest_images`` from the bucket into a fresh Qdrant Edge store."""
-    from connectors.sources import open_source
-    from connectors.stores.qdrant_edge import QdrantEdgeStore
-    from pipelines.ingest import ingest_images
-    from schemas.config import IngestConfig, QdrantEdgeStoreConfig
+    from mmingest.connectors.sources import open_source
+    from mmingest.connectors.stores.qdrant_edge import QdrantEdgeStore
+    from mmingest.pipelines.ingest import ingest_images
+    from mmingest.schemas.config import IngestConfig, QdrantEdgeStoreConfig
 
     source = open_source(f"s3://{bucket}", s3_server().source_config())
     store = QdrantEdgeStore(QdrantEdgeStoreConfig(path=workdir / f"edge-{uuid.uuid4().hex[:8]}"))
@@ -124,8 +125,8 @@ def bare_rates(embedder: Any, count: int, batch: int, captions: list[str]) -> tu
     """(images/s, captions/s) of the bare model on pre-processed tensors at ``batch``."""
     import torch
 
-    from connectors.embedders.clip.embedder import _features
-    from pipelines.images import fit_image
+    from mmingest.connectors.embedders.clip.embedder import _features
+    from mmingest.pipelines.images import fit_image
 
     limits = embedder.info.limits
     images = [
@@ -211,7 +212,7 @@ def naive_seconds(embedder: Any, bucket: str, workdir: Path) -> tuple[float, int
     import qdrant_edge as edge
     import torch
 
-    from connectors.embedders.clip.embedder import _features
+    from mmingest.connectors.embedders.clip.embedder import _features
 
     client = s3_server().client()
     model, processor, tokenizer = embedder._model, embedder._image_processor, embedder._tokenizer

@@ -17,10 +17,10 @@ from pathlib import Path
 from PIL import Image
 
 from bench.harness import Measurement, goal_at_most, markdown, write
-from connectors.sources.local import LocalFolderSource
-from connectors.stores.qdrant_edge import QdrantEdgeStore
-from pipelines.sync import sync
-from schemas.config import IngestConfig, QdrantEdgeStoreConfig
+from mmingest.connectors.sources.local import LocalFolderSource
+from mmingest.connectors.stores.qdrant_edge import QdrantEdgeStore
+from mmingest.pipelines.sync import sync
+from mmingest.schemas.config import IngestConfig, QdrantEdgeStoreConfig
 from tests.emulators.providers import CohereEmulator
 from tests.support.providers import CASES
 

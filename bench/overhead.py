@@ -23,12 +23,12 @@ from PIL import Image
 
 from bench import stores
 from bench.harness import Measurement, goal_at_least
-from connectors.embedders.base import Vectors
-from connectors.sources.local import LocalFolderSource
-from pipelines.ingest import ingest_products
-from schemas import CollectionSpec, Point
-from schemas.config import IngestConfig
-from schemas.embedding import EmbedderInfo, EmbedderLimits, EmbedderUsage, InputKind
+from mmingest.connectors.embedders.base import Vectors
+from mmingest.connectors.sources.local import LocalFolderSource
+from mmingest.pipelines.ingest import ingest_products
+from mmingest.schemas import CollectionSpec, Point
+from mmingest.schemas.config import IngestConfig
+from mmingest.schemas.embedding import EmbedderInfo, EmbedderLimits, EmbedderUsage, InputKind
 from tests.support.fakes import CountingStore
 from tests.support.load import write_catalog
 
@@ -123,9 +123,9 @@ def _engine(
 
 def run(quick: bool) -> list[Measurement]:
     """Both engines; 5,000 records with ``quick``, else 100,000."""
-    from connectors.stores.milvus import MilvusStore
-    from connectors.stores.qdrant_edge import QdrantEdgeStore
-    from schemas.config import MilvusStoreConfig, QdrantEdgeStoreConfig
+    from mmingest.connectors.stores.milvus import MilvusStore
+    from mmingest.connectors.stores.qdrant_edge import QdrantEdgeStore
+    from mmingest.schemas.config import MilvusStoreConfig, QdrantEdgeStoreConfig
 
     rows = 5_000 if quick else 100_000
     pairs = 1 if quick else 2

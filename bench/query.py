@@ -26,8 +26,8 @@ from PIL import Image
 
 from bench import stores
 from bench.harness import Measurement, goal_at_most
-from connectors.embedders.base import Vectors
-from schemas.embedding import EmbedderInfo, EmbedderUsage, InputKind
+from mmingest.connectors.embedders.base import Vectors
+from mmingest.schemas.embedding import EmbedderInfo, EmbedderUsage, InputKind
 
 GOAL = 1.1
 K = 10
@@ -92,11 +92,11 @@ def _percentile(values: list[float], q: float) -> float:
 
 def run(quick: bool) -> list[Measurement]:
     """Write the points, then time both ways query by query."""
-    from connectors.stores.fusion import TIE_MARGIN
-    from connectors.stores.qdrant_edge import QdrantEdgeStore, convert
-    from pipelines.query import Retriever
-    from schemas.config import QdrantEdgeStoreConfig
-    from schemas.query import HybridQuery
+    from mmingest.connectors.stores.fusion import TIE_MARGIN
+    from mmingest.connectors.stores.qdrant_edge import QdrantEdgeStore, convert
+    from mmingest.pipelines.query import Retriever
+    from mmingest.schemas.config import QdrantEdgeStoreConfig
+    from mmingest.schemas.query import HybridQuery
 
     count, queries = (5_000, 200) if quick else (50_000, 500)
     rng = np.random.default_rng(11)

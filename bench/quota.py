@@ -1,7 +1,7 @@
 """How much of a provider's request quota a whole ingestion run sustains.
 
 A Cohere emulator enforces N requests per window (a sliding window, 429 + Retry-After past it);
-``pipelines.ingest.ingest_images`` reads a memory bucket of captioned images, embeds them
+``mmingest.pipelines.ingest.ingest_images`` reads a memory bucket of captioned images, embeds them
 through the real ``cohere`` SDK and writes them into Qdrant Edge. With the client quota set to
 the same N, the run should use nearly all of the quota and never be refused; without it, it
 bounces off 429s and relies on Retry-After.
@@ -21,13 +21,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from connectors.embedders.cohere import CohereEmbedder
-from connectors.embedders.remote import RateLimiter
-from connectors.sources.memory import MemorySource
-from connectors.stores.qdrant_edge import QdrantEdgeStore
-from pipelines.ingest import ingest_images
-from pipelines.retry import RetryPolicy
-from schemas.config import CohereEmbedderConfig, IngestConfig, QdrantEdgeStoreConfig
+from mmingest.connectors.embedders.cohere import CohereEmbedder
+from mmingest.connectors.embedders.remote import RateLimiter
+from mmingest.connectors.sources.memory import MemorySource
+from mmingest.connectors.stores.qdrant_edge import QdrantEdgeStore
+from mmingest.pipelines.ingest import ingest_images
+from mmingest.pipelines.retry import RetryPolicy
+from mmingest.schemas.config import CohereEmbedderConfig, IngestConfig, QdrantEdgeStoreConfig
 from tests.emulators.providers import CohereEmulator
 from tests.support.providers import picture, png
 

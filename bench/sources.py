@@ -25,16 +25,16 @@ import numpy as np
 from PIL import Image
 
 from bench.harness import Measurement, goal_at_most, markdown, write
-from connectors.sources import open_source
-from connectors.sources.memory import MemorySource
-from pipelines.extract.base import ExtractContext
-from pipelines.extract.images import prepare_images
-from pipelines.ingest import DEFAULT_KINDS, ImageChunk, plan
-from pipelines.listing import ImageCandidate
-from pipelines.retry import DEFAULT_RETRY
-from pipelines.stages import AsyncRunner, parallel_batches
-from schemas.config import IngestConfig
-from schemas.embedding import EmbedderLimits
+from mmingest.connectors.sources import open_source
+from mmingest.connectors.sources.memory import MemorySource
+from mmingest.pipelines.extract.base import ExtractContext
+from mmingest.pipelines.extract.images import prepare_images
+from mmingest.pipelines.ingest import DEFAULT_KINDS, ImageChunk, plan
+from mmingest.pipelines.listing import ImageCandidate
+from mmingest.pipelines.retry import DEFAULT_RETRY
+from mmingest.pipelines.stages import AsyncRunner, parallel_batches
+from mmingest.schemas.config import IngestConfig
+from mmingest.schemas.embedding import EmbedderLimits
 from tests.support.s3 import start_s3_server
 
 CONCURRENCY = 16

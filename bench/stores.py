@@ -37,9 +37,9 @@ from typing import Any
 
 import numpy as np
 
-from schemas import CollectionSpec, EmbedderInfo, Point, point_id
-from schemas.config import IngestConfig
-from schemas.points import CAPTION, IMAGE
+from mmingest.schemas import CollectionSpec, EmbedderInfo, Point, point_id
+from mmingest.schemas.config import IngestConfig
+from mmingest.schemas.points import CAPTION, IMAGE
 
 DIMENSION = 512
 # fmt: off
@@ -219,8 +219,8 @@ def measure(
 def bench_qdrant_edge(
     points: Sequence[Point], batch: int, workdir: Path, pairs: int
 ) -> EngineResult:
-    from connectors.stores.qdrant_edge import QdrantEdgeStore
-    from schemas.config import QdrantEdgeStoreConfig
+    from mmingest.connectors.stores.qdrant_edge import QdrantEdgeStore
+    from mmingest.schemas.config import QdrantEdgeStoreConfig
 
     store = QdrantEdgeStore(QdrantEdgeStoreConfig(path=workdir / "edge"))
     try:
@@ -233,7 +233,7 @@ def edge_raw_ways(store: Any, sizes: Sequence[int] = (64, 256, 1024, 4096)) -> l
     """Qdrant Edge's raw bulk inserts: ``shard.update(upsert_points)``, lists or numpy."""
     import qdrant_edge as edge
 
-    from connectors.stores.qdrant_edge import convert as edge_convert
+    from mmingest.connectors.stores.qdrant_edge import convert as edge_convert
 
     bm25 = edge_convert.bm25_model()
 
@@ -260,8 +260,8 @@ def edge_raw_ways(store: Any, sizes: Sequence[int] = (64, 256, 1024, 4096)) -> l
 def bench_qdrant_local(
     points: Sequence[Point], batch: int, workdir: Path, pairs: int
 ) -> EngineResult:
-    from connectors.stores.qdrant import QdrantStore, convert
-    from schemas.config import QdrantStoreConfig
+    from mmingest.connectors.stores.qdrant import QdrantStore, convert
+    from mmingest.schemas.config import QdrantStoreConfig
 
     store = QdrantStore(QdrantStoreConfig(url=":memory:"))
     bm25 = convert.bm25_model()
@@ -282,8 +282,8 @@ def bench_qdrant_local(
 def bench_milvus_lite(
     points: Sequence[Point], batch: int, workdir: Path, pairs: int
 ) -> EngineResult:
-    from connectors.stores.milvus import MilvusStore
-    from schemas.config import MilvusStoreConfig
+    from mmingest.connectors.stores.milvus import MilvusStore
+    from mmingest.schemas.config import MilvusStoreConfig
 
     store = MilvusStore(MilvusStoreConfig(uri=str(workdir / "milvus.db")))
     try:
@@ -299,7 +299,7 @@ def milvus_raw_ways(
     methods: Sequence[str] = ("insert", "upsert"),
 ) -> list[RawWay]:
     """Milvus Lite's raw bulk writes: ``client.insert`` / ``client.upsert`` of row dicts."""
-    from connectors.stores.milvus import convert
+    from mmingest.connectors.stores.milvus import convert
 
     layout = layout or spec("layout")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from schemas.errors import ConfigError
+from mmingest.schemas.errors import ConfigError
 
 T = TypeVar("T")
 

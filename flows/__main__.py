@@ -1,5 +1,5 @@
-"""``python -m flows``: the ``mmingest`` command line without the console script."""
+"""``python -m mmingest.flows``: the same command line as ``python -m mmingest``."""
 
-from flows.cli import main
+from mmingest.flows.cli import main
 
 main()

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from schemas.settings import Settings
+from mmingest.schemas.settings import Settings
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2

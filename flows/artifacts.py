@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows.jobs import Job
-from pipelines.sync import SyncReport
+from mmingest.flows.jobs import Job
+from mmingest.pipelines.sync import SyncReport
 
 _FAILURES_SHOWN = 25
 

@@ -1,6 +1,7 @@
 """The ``mmingest`` command line: the entry point, plus query, doctor and samples.
 
-Pipeline commands (ingest, backfill, sync, verify, retry-failed) live in ``flows.commands``.
+Pipeline commands (ingest, backfill, sync, verify, retry-failed) live in
+``mmingest.flows.commands``.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from flows import commands, render
-from flows.app import EXIT_ERROR, EXIT_USAGE, app, err, load_settings, out
-from flows.doctor import run_checks
-from flows.runtime import open_runtime
-from schemas.errors import MmingestError
-from schemas.points import DENSE_VECTORS
-from schemas.query import FusionMethod, SearchMode
+from mmingest.flows import commands, render
+from mmingest.flows.app import EXIT_ERROR, EXIT_USAGE, app, err, load_settings, out
+from mmingest.flows.doctor import run_checks
+from mmingest.flows.runtime import open_runtime
+from mmingest.schemas.errors import MmingestError
+from mmingest.schemas.points import DENSE_VECTORS
+from mmingest.schemas.query import FusionMethod, SearchMode
 
 # Importing flows.commands registers the pipeline commands (ingest, sync, ...) on the app.
 __all__ = ["app", "commands", "main"]
@@ -60,8 +61,8 @@ def query(
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
 ) -> None:
     """Search a collection by text and/or image; prints rank, score, kind, source and caption."""
-    from pipelines.query import Retriever
-    from schemas.filters import all_of, parse_condition
+    from mmingest.pipelines.query import Retriever
+    from mmingest.schemas.filters import all_of, parse_condition
 
     if text is None and image is None:
         raise typer.BadParameter("give a TEXT to search for, an --image, or both")
@@ -136,7 +137,7 @@ def samples(
     images: Annotated[int, typer.Option(min=1, max=72, help="Number of images.")] = 24,
 ) -> None:
     """Write sample data: captioned images, multi-page PDFs and a Parquet product catalog."""
-    from pipelines.samples import write_samples
+    from mmingest.pipelines.samples import write_samples
 
     folders = write_samples(directory, images=images)
     for kind, folder in folders.items():

@@ -7,14 +7,14 @@ from typing import Annotated
 
 import typer
 
-from flows import render
-from flows.app import EXIT_PARTIAL, app, err, load_settings, out
-from flows.jobs import Job, JobOptions, failed_objects, run_job, settle_dead_letters
-from flows.runtime import open_runtime
-from pipelines.ingest import DEFAULT_KINDS, Kind
-from pipelines.sync import SyncReport
-from schemas.settings import Settings
-from schemas.summary import Failure
+from mmingest.flows import render
+from mmingest.flows.app import EXIT_PARTIAL, app, err, load_settings, out
+from mmingest.flows.jobs import Job, JobOptions, failed_objects, run_job, settle_dead_letters
+from mmingest.flows.runtime import open_runtime
+from mmingest.pipelines.ingest import DEFAULT_KINDS, Kind
+from mmingest.pipelines.sync import SyncReport
+from mmingest.schemas.settings import Settings
+from mmingest.schemas.summary import Failure
 
 SourceArg = Annotated[
     str,
@@ -292,7 +292,7 @@ def deploy(
 ) -> None:
     """Register the flows (sync on a schedule; backfill, ingest-*, reembed on demand) with the
     Prefect server in PREFECT_API_URL."""
-    from flows.deployments import DeploymentPlan, deploy_to_pool, ensure_provider_limit
+    from mmingest.flows.deployments import DeploymentPlan, deploy_to_pool, ensure_provider_limit
 
     if serve == bool(work_pool):
         raise typer.BadParameter("choose one: --serve, or --work-pool NAME")
@@ -309,6 +309,6 @@ def deploy(
         return
     from prefect import serve as prefect_serve
 
-    from flows.deployments import runner_deployments
+    from mmingest.flows.deployments import runner_deployments
 
     prefect_serve(*runner_deployments(plan))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from schemas.settings import Settings
+from mmingest.schemas.settings import Settings
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 ENTRYPOINTS = {
@@ -47,7 +47,7 @@ class DeploymentPlan:
 
 def runner_deployments(plan: DeploymentPlan) -> list[Any]:
     """Deployments to serve from this process (``prefect.serve``)."""
-    from flows import prefect_flows
+    from mmingest.flows import prefect_flows
 
     flows: dict[str, Any] = {
         "sync": prefect_flows.sync,

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from connectors.embedders import build_embedder
-from connectors.sources import open_source
-from connectors.stores import build_store
-from schemas.embedding import InputKind
-from schemas.errors import MmingestError
-from schemas.settings import CONFIG_FILE_VARIABLE, DEFAULT_CONFIG_FILE, Settings
+from mmingest.connectors.embedders import build_embedder
+from mmingest.connectors.sources import open_source
+from mmingest.connectors.stores import build_store
+from mmingest.schemas.embedding import InputKind
+from mmingest.schemas.errors import MmingestError
+from mmingest.schemas.settings import CONFIG_FILE_VARIABLE, DEFAULT_CONFIG_FILE, Settings
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from connectors.sources import open_source, scheme_of
-from connectors.sources.base import Source
-from flows.runtime import Runtime
-from pipelines.deadletters import DeadLetterSink, JsonlDeadLetters, object_uri
-from pipelines.ingest import DEFAULT_KINDS, Ingestion, Kind, ProgressCallback
-from pipelines.reconcile import Deletions
-from pipelines.sync import SyncReport, sync
-from schemas.settings import Settings
-from schemas.summary import Failure
+from mmingest.connectors.sources import open_source, scheme_of
+from mmingest.connectors.sources.base import Source
+from mmingest.flows.runtime import Runtime
+from mmingest.pipelines.deadletters import DeadLetterSink, JsonlDeadLetters, object_uri
+from mmingest.pipelines.ingest import DEFAULT_KINDS, Ingestion, Kind, ProgressCallback
+from mmingest.pipelines.reconcile import Deletions
+from mmingest.pipelines.sync import SyncReport, sync
+from mmingest.schemas.settings import Settings
+from mmingest.schemas.summary import Failure
 
 
 @dataclass(frozen=True)

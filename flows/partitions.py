@@ -7,15 +7,15 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.embedders import Embedder
-from connectors.stores import VectorStore, build_store
-from flows.app import quiet_libraries
-from flows.jobs import Job, extraction_options
-from flows.runtime import Runtime, open_embedder
-from pipelines.ingest import Ingestion, Task
-from pipelines.reconcile import Evidence
-from schemas.settings import Settings
-from schemas.summary import RunSummary
+from mmingest.connectors.embedders import Embedder
+from mmingest.connectors.stores import VectorStore, build_store
+from mmingest.flows.app import quiet_libraries
+from mmingest.flows.jobs import Job, extraction_options
+from mmingest.flows.runtime import Runtime, open_embedder
+from mmingest.pipelines.ingest import Ingestion, Task
+from mmingest.pipelines.reconcile import Evidence
+from mmingest.schemas.settings import Settings
+from mmingest.schemas.summary import RunSummary
 
 _STORES: dict[str, VectorStore] = {}
 _EMBEDDERS: dict[str, Embedder] = {}

@@ -25,9 +25,9 @@ from prefect.concurrency.sync import concurrency
 from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows import artifacts
-from flows.jobs import Job
-from flows.partitions import (
+from mmingest.flows import artifacts
+from mmingest.flows.jobs import Job
+from mmingest.flows.partitions import (
     PartitionResult,
     close_runtimes,
     merge,
@@ -35,13 +35,13 @@ from flows.partitions import (
     settings_from,
     shared_runtime,
 )
-from pipelines.ingest import DEFAULT_KINDS, Kind, plan
-from pipelines.reconcile import Deletions, Evidence, plan_deletions
-from pipelines.sync import SyncReport, scope_of
-from pipelines.versions import next_version, promote
-from schemas.errors import TransientError
-from schemas.objects import ObjectInfo
-from schemas.summary import RunSummary
+from mmingest.pipelines.ingest import DEFAULT_KINDS, Kind, plan
+from mmingest.pipelines.reconcile import Deletions, Evidence, plan_deletions
+from mmingest.pipelines.sync import SyncReport, scope_of
+from mmingest.pipelines.versions import next_version, promote
+from mmingest.schemas.errors import TransientError
+from mmingest.schemas.objects import ObjectInfo
+from mmingest.schemas.summary import RunSummary
 
 _DELETE_CHUNK = 1000
 

@@ -12,10 +12,10 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipelines.reconcile import Deletions
-from pipelines.sync import SyncReport
-from schemas.query import Hit
-from schemas.summary import Failure, RunSummary
+from mmingest.pipelines.reconcile import Deletions
+from mmingest.pipelines.sync import SyncReport
+from mmingest.schemas.query import Hit
+from mmingest.schemas.summary import Failure, RunSummary
 
 _FAILURES_SHOWN = 20
 

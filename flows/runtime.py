@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from connectors.embedders import Embedder, build_embedder
-from connectors.embedders.cache import cached
-from connectors.stores import VectorStore, build_store
-from pipelines.deadletters import JsonlDeadLetters
-from schemas.settings import Settings
+from mmingest.connectors.embedders import Embedder, build_embedder
+from mmingest.connectors.embedders.cache import cached
+from mmingest.connectors.stores import VectorStore, build_store
+from mmingest.pipelines.deadletters import JsonlDeadLetters
+from mmingest.schemas.settings import Settings
 
 
 @dataclass

@@ -12,7 +12,7 @@ import re
 
 from PIL import Image
 
-from schemas.errors import InvalidInput
+from mmingest.schemas.errors import InvalidInput
 
 _EXIF_IMAGE_DESCRIPTION = 0x010E
 _XMP_DESCRIPTION = re.compile(

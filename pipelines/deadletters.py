@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from schemas.collection import validate_collection_name
-from schemas.summary import Failure
+from mmingest.schemas.collection import validate_collection_name
+from mmingest.schemas.summary import Failure
 
 
 class DeadLetterSink(Protocol):

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from connectors.sources import open_source, scheme_of
-from schemas.config import PdfConfig, SourceConfig
-from schemas.errors import CapabilityMissing, ConfigError
-from schemas.query import Hit
+from mmingest.connectors.sources import open_source, scheme_of
+from mmingest.schemas.config import PdfConfig, SourceConfig
+from mmingest.schemas.errors import CapabilityMissing, ConfigError
+from mmingest.schemas.query import Hit
 
 MAX_PICTURE_BYTES = 256 * 1024 * 1024
 
@@ -34,7 +34,7 @@ def read_picture(hit: Hit, *, source_config: SourceConfig | None = None) -> byte
     uri = picture_uri(hit)
     if scheme_of(uri) in ("http", "https"):
         raise CapabilityMissing(
-            f"{uri} is a web image: let the browser load it (pipelines.query.display_uri) "
+            f"{uri} is a web image: let the browser load it (mmingest.pipelines.query.display_uri) "
             "rather than fetching it server-side"
         )
     data = _read(uri, source_config or SourceConfig())
@@ -73,7 +73,7 @@ def _run(coroutine: Any) -> Any:
 
 
 def _render_page(data: bytes, index: int) -> bytes:
-    from pipelines.extract.pdfs import open_document, render_page
+    from mmingest.pipelines.extract.pdfs import open_document, render_page
 
     config = PdfConfig()
     document = open_document(data, config)

@@ -10,12 +10,12 @@ from typing import TypeVar
 import numpy as np
 from PIL import Image
 
-from connectors.embedders.base import Embedder, Vectors
-from pipelines.retry import DEFAULT_RETRY, RetryPolicy, call_with_retry
-from pipelines.stages import chunked
-from schemas.embedding import InputKind
-from schemas.errors import InvalidInput, TransientError
-from schemas.points import CAPTION, IMAGE, Vector
+from mmingest.connectors.embedders.base import Embedder, Vectors
+from mmingest.pipelines.retry import DEFAULT_RETRY, RetryPolicy, call_with_retry
+from mmingest.pipelines.stages import chunked
+from mmingest.schemas.embedding import InputKind
+from mmingest.schemas.errors import InvalidInput, TransientError
+from mmingest.schemas.points import CAPTION, IMAGE, Vector
 
 X = TypeVar("X")
 

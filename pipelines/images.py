@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from pipelines.captions import caption_from_metadata
-from schemas.embedding import EmbedderLimits
-from schemas.errors import CorruptImage, DecompressionBomb, EmptyObject, UnsupportedFormat
+from mmingest.pipelines.captions import caption_from_metadata
+from mmingest.schemas.embedding import EmbedderLimits
+from mmingest.schemas.errors import CorruptImage, DecompressionBomb, EmptyObject, UnsupportedFormat
 
 READABLE_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF"})
 _FLATTEN_BACKGROUND = (255, 255, 255)
@@ -120,7 +120,7 @@ def decode_image(
 
     Animated images contribute their first frame. EXIF orientation is applied. The embedded
     XMP/EXIF description is read before the metadata is dropped. Raises
-    :class:`~schemas.errors.InvalidInput` subclasses with a specific reason for empty,
+    :class:`~mmingest.schemas.errors.InvalidInput` subclasses with a specific reason for empty,
     unreadable, truncated or oversized images.
     """
     image = open_image(data, max_pixels=max_pixels)

@@ -22,30 +22,30 @@ from enum import StrEnum
 from functools import partial
 from typing import Any
 
-from connectors.embedders.base import Embedder
-from connectors.sources.base import Source
-from connectors.stores.base import VectorStore
-from pipelines.deadletters import DeadLetterSink
-from pipelines.embed import embed_images_and_captions
-from pipelines.extract.base import ExtractContext, Prepared, PreparedBatch
-from pipelines.extract.catalogs import catalog_format
-from pipelines.extract.images import prepare_images
-from pipelines.extract.pdfs import extract_pdf
-from pipelines.extract.products import extract_catalog
-from pipelines.extract.references import ReferenceReader
-from pipelines.globs import selected
-from pipelines.listing import Ignored, ImageCandidate, pair_sidecars
-from pipelines.points import build_point
-from pipelines.reconcile import Evidence
-from pipelines.retry import DEFAULT_RETRY, RetryPolicy, call_with_retry
-from pipelines.stages import AsyncRunner, parallel_batches
-from schemas.collection import CollectionSpec
-from schemas.config import CatalogConfig, HttpConfig, IngestConfig, PdfConfig, SourceConfig
-from schemas.embedding import EmbedderInfo, EmbedderLimits
-from schemas.errors import CollectionNotFound, ConfigError, InvalidInput, TransientError
-from schemas.objects import ObjectInfo
-from schemas.points import Point
-from schemas.summary import Failure, RunSummary, Stage
+from mmingest.connectors.embedders.base import Embedder
+from mmingest.connectors.sources.base import Source
+from mmingest.connectors.stores.base import VectorStore
+from mmingest.pipelines.deadletters import DeadLetterSink
+from mmingest.pipelines.embed import embed_images_and_captions
+from mmingest.pipelines.extract.base import ExtractContext, Prepared, PreparedBatch
+from mmingest.pipelines.extract.catalogs import catalog_format
+from mmingest.pipelines.extract.images import prepare_images
+from mmingest.pipelines.extract.pdfs import extract_pdf
+from mmingest.pipelines.extract.products import extract_catalog
+from mmingest.pipelines.extract.references import ReferenceReader
+from mmingest.pipelines.globs import selected
+from mmingest.pipelines.listing import Ignored, ImageCandidate, pair_sidecars
+from mmingest.pipelines.points import build_point
+from mmingest.pipelines.reconcile import Evidence
+from mmingest.pipelines.retry import DEFAULT_RETRY, RetryPolicy, call_with_retry
+from mmingest.pipelines.stages import AsyncRunner, parallel_batches
+from mmingest.schemas.collection import CollectionSpec
+from mmingest.schemas.config import CatalogConfig, HttpConfig, IngestConfig, PdfConfig, SourceConfig
+from mmingest.schemas.embedding import EmbedderInfo, EmbedderLimits
+from mmingest.schemas.errors import CollectionNotFound, ConfigError, InvalidInput, TransientError
+from mmingest.schemas.objects import ObjectInfo
+from mmingest.schemas.points import Point
+from mmingest.schemas.summary import Failure, RunSummary, Stage
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ class Ingestion:
 
     ``dry_run`` classifies every item (new, changed, unchanged) and estimates the embedding
     work without embedding or writing anything. ``evidence`` collects what the run saw of
-    its source, for :mod:`pipelines.reconcile` to find vanished points afterwards.
+    its source, for :mod:`mmingest.pipelines.reconcile` to find vanished points afterwards.
     """
 
     def __init__(

@@ -13,8 +13,8 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from schemas.objects import ObjectInfo
-from schemas.points import point_id
+from mmingest.schemas.objects import ObjectInfo
+from mmingest.schemas.points import point_id
 
 IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}

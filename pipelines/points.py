@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from schemas.assets import Asset
-from schemas.embedding import EmbedderInfo
-from schemas.points import Point, Vector, scoped_id
+from mmingest.schemas.assets import Asset
+from mmingest.schemas.embedding import EmbedderInfo
+from mmingest.schemas.points import Point, Vector, scoped_id
 
 
 def build_payload(

@@ -2,8 +2,8 @@
 
 A RAG app imports :class:`Retriever`::
 
-    from pipelines.query import Retriever
-    from schemas.filters import eq, between
+    from mmingest.pipelines.query import Retriever
+    from mmingest.schemas.filters import eq, between
 
     retriever = Retriever(store, embedder, collection="products", tenant="acme")
     hits = retriever.search("red running shoes", k=5, filters=eq("kind", "product"))
@@ -12,7 +12,7 @@ A RAG app imports :class:`Retriever`::
 or builds everything from settings (``MMINGEST_*``, ``.env``, ``mmingest.toml``) with
 :meth:`Retriever.from_settings`. Every store answers the same query the same way: the store's
 native fusion where it computes exactly the documented formula, the same formulas client-side
-where it does not (see :mod:`connectors.stores.fusion`).
+where it does not (see :mod:`mmingest.connectors.stores.fusion`).
 """
 
 from __future__ import annotations
@@ -25,18 +25,25 @@ from typing import Any, Self
 
 from PIL import Image
 
-from connectors.embedders.base import Embedder
-from connectors.rerankers.base import Reranker
-from connectors.stores.base import VectorStore
-from pipelines.display import read_picture
-from pipelines.images import decode_image, normalize_image
-from schemas.config import SourceConfig
-from schemas.embedding import InputKind
-from schemas.errors import ConfigError
-from schemas.filters import Filter
-from schemas.points import DENSE_VECTORS, KEYWORDS
-from schemas.query import DenseProbe, FusionMethod, Hit, HybridQuery, SearchMode, VectorizeProbe
-from schemas.settings import Settings
+from mmingest.connectors.embedders.base import Embedder
+from mmingest.connectors.rerankers.base import Reranker
+from mmingest.connectors.stores.base import VectorStore
+from mmingest.pipelines.display import read_picture
+from mmingest.pipelines.images import decode_image, normalize_image
+from mmingest.schemas.config import SourceConfig
+from mmingest.schemas.embedding import InputKind
+from mmingest.schemas.errors import ConfigError
+from mmingest.schemas.filters import Filter
+from mmingest.schemas.points import DENSE_VECTORS, KEYWORDS
+from mmingest.schemas.query import (
+    DenseProbe,
+    FusionMethod,
+    Hit,
+    HybridQuery,
+    SearchMode,
+    VectorizeProbe,
+)
+from mmingest.schemas.settings import Settings
 
 ImageInput = bytes | str | Path | Image.Image
 """An image query: encoded bytes, a path to an image file, or a PIL image."""
@@ -54,7 +61,8 @@ class Retriever:
 
     A retriever bound to a ``tenant`` only ever sees that tenant's points: the tenant is
     applied by the store on top of any filter, and a search cannot name another tenant.
-    An optional ``reranker`` reorders the fused candidates (see :mod:`connectors.rerankers`).
+    An optional ``reranker`` reorders the fused candidates (see
+    :mod:`mmingest.connectors.rerankers`).
     """
 
     def __init__(
@@ -85,8 +93,8 @@ class Retriever:
         ``Settings()`` reads ``MMINGEST_*``, ``.env`` and ``mmingest.toml``. Close the
         retriever (or use ``with``) to release the store and the model.
         """
-        from connectors.embedders import build_embedder
-        from connectors.stores import build_store
+        from mmingest.connectors.embedders import build_embedder
+        from mmingest.connectors.stores import build_store
 
         store = build_store(settings.store)
         embedder = None
@@ -130,7 +138,8 @@ class Retriever:
     ) -> list[Hit]:
         """The ``k`` best hits for ``text`` and/or ``image``, best first.
 
-        ``filters`` restricts every channel (see :mod:`schemas.filters`); ``tenant`` picks a
+        ``filters`` restricts every channel (see :mod:`mmingest.schemas.filters`); ``tenant`` picks
+        a
         tenant when the retriever is not bound to one. ``mode`` picks the channels:
         ``hybrid`` (dense + keyword), ``dense`` or ``keyword`` (text only); ``vectors`` the
         named vectors the dense channels search; ``weights`` a weight per channel
@@ -138,9 +147,9 @@ class Retriever:
         combine: ``rrf`` (ranks), ``dbsf`` (scores normalised by their spread) or
         ``weighted`` (min-max normalised scores, weighted sum).
 
-        Raises :class:`~schemas.errors.ConfigError` for an empty query, an unknown vector,
+        Raises :class:`~mmingest.schemas.errors.ConfigError` for an empty query, an unknown vector,
         channel or filter field, or another tenant than the bound one, and
-        :class:`~schemas.errors.InvalidInput` for an unreadable image.
+        :class:`~mmingest.schemas.errors.InvalidInput` for an unreadable image.
         """
         query = self.build_query(
             text,

@@ -12,11 +12,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from connectors.stores.base import VectorStore
-from pipelines.extract.dedup import KeySet
-from pipelines.globs import selected
-from schemas.assets import AssetKind
-from schemas.points import StoredPoint
+from mmingest.connectors.stores.base import VectorStore
+from mmingest.pipelines.extract.dedup import KeySet
+from mmingest.pipelines.globs import selected
+from mmingest.schemas.assets import AssetKind
+from mmingest.schemas.points import StoredPoint
 
 KIND_OF_RUN = {"images": AssetKind.IMAGE, "pdfs": AssetKind.PDF_PAGE, "products": AssetKind.PRODUCT}
 

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from schemas.errors import RateLimited, TransientError
+from mmingest.schemas.errors import RateLimited, TransientError
 
 log = logging.getLogger(__name__)
 

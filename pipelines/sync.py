@@ -8,17 +8,17 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from connectors.embedders.base import Embedder
-from connectors.sources import scheme_of
-from connectors.sources.base import Source
-from connectors.stores.base import VectorStore
-from pipelines.ingest import DEFAULT_KINDS, Ingestion, Kind
-from pipelines.reconcile import KIND_OF_RUN, Deletions, Evidence, Scope, plan_deletions
-from pipelines.retry import DEFAULT_RETRY, RetryPolicy, call_with_retry
-from pipelines.stages import chunked
-from schemas.config import IngestConfig
-from schemas.errors import CollectionNotFound
-from schemas.summary import RunSummary
+from mmingest.connectors.embedders.base import Embedder
+from mmingest.connectors.sources import scheme_of
+from mmingest.connectors.sources.base import Source
+from mmingest.connectors.stores.base import VectorStore
+from mmingest.pipelines.ingest import DEFAULT_KINDS, Ingestion, Kind
+from mmingest.pipelines.reconcile import KIND_OF_RUN, Deletions, Evidence, Scope, plan_deletions
+from mmingest.pipelines.retry import DEFAULT_RETRY, RetryPolicy, call_with_retry
+from mmingest.pipelines.stages import chunked
+from mmingest.schemas.config import IngestConfig
+from mmingest.schemas.errors import CollectionNotFound
+from mmingest.schemas.summary import RunSummary
 
 _DELETE_CHUNK = 1000
 
@@ -80,7 +80,7 @@ def sync(
 
     New and changed items are embedded, unchanged ones skipped without being read; after a
     complete run, points whose source vanished are deleted unless a guard stops it (see
-    :func:`pipelines.reconcile.plan_deletions`). ``dry_run`` writes and deletes nothing.
+    :func:`mmingest.pipelines.reconcile.plan_deletions`). ``dry_run`` writes and deletes nothing.
     """
     chosen = frozenset(Kind(kind) for kind in kinds)
     evidence = Evidence()

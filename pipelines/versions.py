@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from connectors.stores.base import VectorStore
-from schemas.errors import ConfigError
+from mmingest.connectors.stores.base import VectorStore
+from mmingest.schemas.errors import ConfigError
 
 
 def version_name(alias: str, number: int) -> str:

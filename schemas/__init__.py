@@ -1,11 +1,17 @@
 """Data models, configuration and errors shared by every layer (no SDK imports here)."""
 
-from schemas.assets import Asset, AssetKind
-from schemas.collection import CollectionSpec, EmbedderIdentity, VectorSpec
-from schemas.embedding import Distance, EmbedderInfo, EmbedderLimits, EmbedderUsage, InputKind
-from schemas.objects import ObjectInfo
-from schemas.points import CAPTION, DENSE_VECTORS, IMAGE, KEYWORDS, Point, point_id
-from schemas.query import (
+from mmingest.schemas.assets import Asset, AssetKind
+from mmingest.schemas.collection import CollectionSpec, EmbedderIdentity, VectorSpec
+from mmingest.schemas.embedding import (
+    Distance,
+    EmbedderInfo,
+    EmbedderLimits,
+    EmbedderUsage,
+    InputKind,
+)
+from mmingest.schemas.objects import ObjectInfo
+from mmingest.schemas.points import CAPTION, DENSE_VECTORS, IMAGE, KEYWORDS, Point, point_id
+from mmingest.schemas.query import (
     DenseProbe,
     FusionMethod,
     Hit,
@@ -13,7 +19,7 @@ from schemas.query import (
     SearchMode,
     VectorizeProbe,
 )
-from schemas.summary import Failure, RunSummary
+from mmingest.schemas.summary import Failure, RunSummary
 
 __all__ = [
     "CAPTION",

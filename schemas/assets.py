@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.points import point_id
+from mmingest.schemas.points import point_id
 
 
 class AssetKind(StrEnum):

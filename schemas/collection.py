@@ -6,8 +6,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from schemas.embedding import Distance, EmbedderInfo
-from schemas.points import DENSE_VECTORS
+from mmingest.schemas.embedding import Distance, EmbedderInfo
+from mmingest.schemas.points import DENSE_VECTORS
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
 

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from schemas.embedder_config import (
+from mmingest.schemas.embedder_config import (
     AzureVisionEmbedderConfig,
     CohereEmbedderConfig,
     DashScopeEmbedderConfig,

@@ -1,10 +1,12 @@
 """Configuration of the provider embedders and of the embedding cache.
 
 One model per provider, joined with the local CLIP config into
-:data:`schemas.config.EmbedderConfig` (a union discriminated on ``kind``). API keys are
-``SecretStr``: they never print, and :meth:`schemas.settings.Settings.redacted` masks them. Each
+:data:`mmingest.schemas.config.EmbedderConfig` (a union discriminated on ``kind``). API keys are
+``SecretStr``: they never print, and :meth:`mmingest.schemas.settings.Settings.redacted` masks
+them. Each
 model names the provider's own environment variables in ``ENV_FALLBACKS``; the edge
-(:class:`~schemas.settings.Settings`) fills an unset field from them, so ``CO_API_KEY`` works
+(:class:`~mmingest.schemas.settings.Settings`) fills an unset field from them, so ``CO_API_KEY``
+works
 as well as ``MMINGEST_EMBEDDER__API_KEY`` (which wins when both are set).
 """
 

@@ -2,7 +2,7 @@
 
 Build filters with the constructors and combine them with ``&``, ``|`` and ``~``::
 
-    from schemas.filters import eq, any_of, between, words
+    from mmingest.schemas.filters import eq, any_of, between, words
 
     only_pages = eq("kind", "pdf_page") & between("page", gte=2, lte=10)
     shoes = words("caption", "running shoes") & ~eq("fields.brand", "acme")
@@ -25,7 +25,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from schemas.errors import ConfigError
+from mmingest.schemas.errors import ConfigError
 
 Scalar = str | int | float | bool
 """A filter value."""

@@ -84,7 +84,8 @@ class Point(BaseModel):
 
     ``vectors`` holds the named dense vectors that exist for this point (an image without any
     caption has no ``caption`` vector). ``keyword_text`` feeds the store's keyword channel.
-    ``payload`` is stored verbatim; see :func:`pipelines.points.build_payload` for its fields.
+    ``payload`` is stored verbatim; see :func:`mmingest.pipelines.points.build_payload` for its
+    fields.
     ``image_data`` (encoded image bytes) is only set for stores that compute vectors
     server-side; it never goes into the payload.
     """

@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from schemas.filters import Filter
-from schemas.points import KEYWORDS, VectorField
+from mmingest.schemas.filters import Filter
+from mmingest.schemas.points import KEYWORDS, VectorField
 
 
 class SearchMode(StrEnum):

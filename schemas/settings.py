@@ -20,8 +20,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from schemas.collection import validate_collection_name
-from schemas.config import (
+from mmingest.schemas.collection import validate_collection_name
+from mmingest.schemas.config import (
     CatalogConfig,
     ClipEmbedderConfig,
     EmbedderConfig,

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
-from schemas.embedding import EmbedderUsage
-from schemas.errors import MmingestError
+from mmingest.schemas.embedding import EmbedderUsage
+from mmingest.schemas.errors import MmingestError
 
 
 class Stage:

@@ -12,10 +12,10 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from connectors.embedders.clip import ClipEmbedder
-from connectors.stores.qdrant_edge import QdrantEdgeStore
-from pipelines.samples import write_images
-from schemas.config import ClipEmbedderConfig, QdrantEdgeStoreConfig
+from mmingest.connectors.embedders.clip import ClipEmbedder
+from mmingest.connectors.stores.qdrant_edge import QdrantEdgeStore
+from mmingest.pipelines.samples import write_images
+from mmingest.schemas.config import ClipEmbedderConfig, QdrantEdgeStoreConfig
 from tests.support.ledger import LEDGER, Ledger
 from tests.support.models import build_tiny_clip
 from tests.support.prefect_server import start_prefect_server

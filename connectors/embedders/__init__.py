@@ -5,42 +5,42 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from connectors.embedders.base import Embedder, MixedEmbedder, MixedInput, Vectors
-from connectors.registry import build
+from mmingest.connectors.embedders.base import Embedder, MixedEmbedder, MixedInput, Vectors
+from mmingest.connectors.registry import build
 
 
 def _clip(config: Any) -> Embedder:
-    from connectors.embedders.clip import ClipEmbedder
+    from mmingest.connectors.embedders.clip import ClipEmbedder
 
     return ClipEmbedder(config)
 
 
 def _cohere(config: Any) -> Embedder:
-    from connectors.embedders.cohere import CohereEmbedder
+    from mmingest.connectors.embedders.cohere import CohereEmbedder
 
     return CohereEmbedder(config)
 
 
 def _voyage(config: Any) -> Embedder:
-    from connectors.embedders.voyage import VoyageEmbedder
+    from mmingest.connectors.embedders.voyage import VoyageEmbedder
 
     return VoyageEmbedder(config)
 
 
 def _vertex(config: Any) -> Embedder:
-    from connectors.embedders.vertex import VertexEmbedder
+    from mmingest.connectors.embedders.vertex import VertexEmbedder
 
     return VertexEmbedder(config)
 
 
 def _azure_vision(config: Any) -> Embedder:
-    from connectors.embedders.azure_vision import AzureVisionEmbedder
+    from mmingest.connectors.embedders.azure_vision import AzureVisionEmbedder
 
     return AzureVisionEmbedder(config)
 
 
 def _dashscope(config: Any) -> Embedder:
-    from connectors.embedders.dashscope import DashScopeEmbedder
+    from mmingest.connectors.embedders.dashscope import DashScopeEmbedder
 
     return DashScopeEmbedder(config)
 
@@ -57,7 +57,8 @@ EMBEDDERS: dict[str, Callable[[Any], Embedder]] = {
 
 
 def build_embedder(config: Any) -> Embedder:
-    """The embedder described by ``config`` (a member of :data:`schemas.config.EmbedderConfig`)."""
+    """The embedder described by ``config`` (a member of
+    :data:`mmingest.schemas.config.EmbedderConfig`)."""
     return build(EMBEDDERS, config, "embedder")
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from schemas.embedding import EmbedderInfo, EmbedderUsage, InputKind
+from mmingest.schemas.embedding import EmbedderInfo, EmbedderUsage, InputKind
 
 Vectors = npt.NDArray[np.float32]
 """A (n, dimension) float32 matrix, one row per input, in input order."""
@@ -23,10 +23,12 @@ class Embedder(Protocol):
     """A provider or local model that embeds texts and images into the same space.
 
     Callers respect ``info.limits`` (batch size, concurrency, image and text limits) before
-    calling; implementations raise :class:`schemas.errors.InvalidInput` for an input they
-    reject, a :class:`schemas.errors.TransientError` when a retry may help, and other terminal
+    calling; implementations raise :class:`mmingest.schemas.errors.InvalidInput` for an input they
+    reject, a :class:`mmingest.schemas.errors.TransientError` when a retry may help, and other
+    terminal
     errors (authentication, configuration) when the whole run must stop. Implementations do
-    not retry by themselves: the pipeline does (:mod:`pipelines.retry`). They are safe to call
+    not retry by themselves: the pipeline does (:mod:`mmingest.pipelines.retry`). They are safe to
+    call
     from ``info.limits.max_concurrency`` threads at once.
     """
 

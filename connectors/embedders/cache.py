@@ -1,6 +1,7 @@
 """An embedding cache: identical content is embedded, and paid for, once.
 
-:class:`CachedEmbedder` wraps any :class:`~connectors.embedders.base.Embedder`. Each input's
+:class:`CachedEmbedder` wraps any :class:`~mmingest.connectors.embedders.base.Embedder`. Each
+input's
 key is a SHA-256 over (provider, model, dimension, embedding type, input kind, content hash),
 where the content hash covers the text, the image's pixels as the embedder receives them, or
 every part of a mixed input. Vectors live in one SQLite file (:class:`EmbeddingCache`) in WAL
@@ -21,9 +22,9 @@ from typing import TypeVar, cast
 import numpy as np
 from PIL import Image
 
-from connectors.embedders.base import Embedder, MixedEmbedder, MixedInput, Vectors
-from schemas.embedding import EmbedderInfo, EmbedderUsage, InputKind
-from schemas.errors import CapabilityMissing, ConfigError
+from mmingest.connectors.embedders.base import Embedder, MixedEmbedder, MixedInput, Vectors
+from mmingest.schemas.embedding import EmbedderInfo, EmbedderUsage, InputKind
+from mmingest.schemas.errors import CapabilityMissing, ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from schemas.query import Hit
+from mmingest.schemas.query import Hit
 
 
 class Reranker(Protocol):

@@ -8,12 +8,12 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from connectors.embedders.cohere.embedder import translate_api_error
-from connectors.embedders.remote import api_key
-from connectors.embedders.remote.errors import unavailable
-from connectors.rerankers.base import document_of
-from schemas.errors import ConfigError
-from schemas.query import Hit
+from mmingest.connectors.embedders.cohere.embedder import translate_api_error
+from mmingest.connectors.embedders.remote import api_key
+from mmingest.connectors.embedders.remote.errors import unavailable
+from mmingest.connectors.rerankers.base import document_of
+from mmingest.schemas.errors import ConfigError
+from mmingest.schemas.query import Hit
 
 _ENV = ("CO_API_KEY",)
 MAX_DOCUMENTS = 1000

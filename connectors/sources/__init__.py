@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from connectors.sources.base import Blob, Source
-from schemas.config import SourceConfig
-from schemas.errors import ConfigError
+from mmingest.connectors.sources.base import Blob, Source
+from mmingest.schemas.config import SourceConfig
+from mmingest.schemas.errors import ConfigError
 
 
 def _local(uri: str, config: SourceConfig) -> Source:
-    from connectors.sources.local import LocalFolderSource
+    from mmingest.connectors.sources.local import LocalFolderSource
 
     return LocalFolderSource(uri)
 
 
 def _memory(uri: str, config: SourceConfig) -> Source:
-    from connectors.sources.memory import MemorySource
+    from mmingest.connectors.sources.memory import MemorySource
 
     return MemorySource(uri)
 
 
 def _object_store(uri: str, config: SourceConfig) -> Source:
-    from connectors.sources.object_store import ObjectStoreSource
+    from mmingest.connectors.sources.object_store import ObjectStoreSource
 
     return ObjectStoreSource(uri, config)
 

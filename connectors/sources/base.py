@@ -6,8 +6,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from schemas.errors import ObjectTooLarge
-from schemas.objects import ObjectInfo
+from mmingest.schemas.errors import ObjectTooLarge
+from mmingest.schemas.objects import ObjectInfo
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class Source(Protocol):
     async def read(self, key: str, *, max_bytes: int | None = None) -> Blob:
         """The content of ``key``; :class:`ObjectTooLarge` beyond ``max_bytes``.
 
-        Raises :class:`~schemas.errors.ObjectVanished` when the key does not exist.
+        Raises :class:`~mmingest.schemas.errors.ObjectVanished` when the key does not exist.
         """
         ...
 

@@ -15,9 +15,9 @@ from fnmatch import fnmatch
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from connectors.sources.base import Blob
-from schemas.config import HttpConfig
-from schemas.errors import (
+from mmingest.connectors.sources.base import Blob
+from mmingest.schemas.config import HttpConfig
+from mmingest.schemas.errors import (
     InvalidInput,
     ObjectTooLarge,
     ObjectVanished,

@@ -10,9 +10,9 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 from urllib.parse import unquote, urlparse
 
-from connectors.sources.base import Blob, check_size
-from schemas.errors import ConfigError, ObjectVanished, SourceUnavailable
-from schemas.objects import ObjectInfo
+from mmingest.connectors.sources.base import Blob, check_size
+from mmingest.schemas.errors import ConfigError, ObjectVanished, SourceUnavailable
+from mmingest.schemas.objects import ObjectInfo
 
 
 def path_from_uri(uri: str) -> Path:

@@ -9,9 +9,9 @@ from collections.abc import Iterator, Mapping
 from threading import Lock
 from typing import BinaryIO
 
-from connectors.sources.base import Blob, check_size
-from schemas.errors import ObjectVanished
-from schemas.objects import ObjectInfo
+from mmingest.connectors.sources.base import Blob, check_size
+from mmingest.schemas.errors import ObjectVanished
+from mmingest.schemas.objects import ObjectInfo
 
 _BUCKETS: dict[str, dict[str, Blob]] = {}
 _SORTED: dict[str, list[str]] = {}

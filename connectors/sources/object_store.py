@@ -13,16 +13,16 @@ from datetime import timedelta
 from typing import Any, BinaryIO, cast
 from urllib.parse import urlparse
 
-from connectors.sources.base import Blob, check_size
-from schemas.config import SourceConfig
-from schemas.errors import (
+from mmingest.connectors.sources.base import Blob, check_size
+from mmingest.schemas.config import SourceConfig
+from mmingest.schemas.errors import (
     AuthenticationFailed,
     ConfigError,
     MmingestError,
     ObjectVanished,
     SourceUnavailable,
 )
-from schemas.objects import ObjectInfo
+from mmingest.schemas.objects import ObjectInfo
 
 SCHEMES = ("s3", "gs", "az")
 

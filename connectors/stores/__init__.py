@@ -5,30 +5,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from connectors.registry import build
-from connectors.stores.base import StoreCapabilities, VectorStore
+from mmingest.connectors.registry import build
+from mmingest.connectors.stores.base import StoreCapabilities, VectorStore
 
 
 def _qdrant_edge(config: Any) -> VectorStore:
-    from connectors.stores.qdrant_edge import QdrantEdgeStore
+    from mmingest.connectors.stores.qdrant_edge import QdrantEdgeStore
 
     return QdrantEdgeStore(config)
 
 
 def _qdrant(config: Any) -> VectorStore:
-    from connectors.stores.qdrant import QdrantStore
+    from mmingest.connectors.stores.qdrant import QdrantStore
 
     return QdrantStore(config)
 
 
 def _milvus(config: Any) -> VectorStore:
-    from connectors.stores.milvus import MilvusStore
+    from mmingest.connectors.stores.milvus import MilvusStore
 
     return MilvusStore(config)
 
 
 def _weaviate(config: Any) -> VectorStore:
-    from connectors.stores.weaviate import WeaviateStore
+    from mmingest.connectors.stores.weaviate import WeaviateStore
 
     return WeaviateStore(config)
 
@@ -43,7 +43,8 @@ STORES: dict[str, Callable[[Any], VectorStore]] = {
 
 
 def build_store(config: Any) -> VectorStore:
-    """The store described by ``config`` (a member of :data:`schemas.config.StoreConfig`)."""
+    """The store described by ``config`` (a member of
+    :data:`mmingest.schemas.config.StoreConfig`)."""
     return build(STORES, config, "store")
 
 

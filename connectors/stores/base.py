@@ -7,10 +7,10 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
-from schemas.collection import CollectionSpec
-from schemas.embedding import EmbedderInfo
-from schemas.points import Point, StoredPoint
-from schemas.query import FusionMethod, Hit, HybridQuery
+from mmingest.schemas.collection import CollectionSpec
+from mmingest.schemas.embedding import EmbedderInfo
+from mmingest.schemas.points import Point, StoredPoint
+from mmingest.schemas.query import FusionMethod, Hit, HybridQuery
 
 
 class StoreCapabilities(BaseModel):
@@ -22,7 +22,7 @@ class StoreCapabilities(BaseModel):
     keywords: bool = True
     native_fusion: frozenset[FusionMethod] = frozenset()
     """Fusion methods the engine runs itself for queries it can express exactly (others are
-    fused client-side with the same formulas, see :mod:`connectors.stores.fusion`)."""
+    fused client-side with the same formulas, see :mod:`mmingest.connectors.stores.fusion`)."""
     aliases: bool = True
     tenants: bool = True
     server_side_vectors: bool = False
@@ -33,7 +33,8 @@ class StoreCapabilities(BaseModel):
     """With server-side vectors: the identity and dimension of the store's vectorizer (callers
     build the collection spec from it instead of from a client-side embedder)."""
     product_filters: bool = True
-    """Queries can filter on product columns (``fields.<name>``); see :mod:`schemas.filters`."""
+    """Queries can filter on product columns (``fields.<name>``); see
+    :mod:`mmingest.schemas.filters`."""
     max_batch: int = 256
     """Points per ``upsert`` call the caller should send; stores split further by bytes."""
 
@@ -64,7 +65,7 @@ class VectorStore(Protocol):
         """Create the collection, or check that the existing one matches ``spec``.
 
         ``spec.name`` may be an alias: its target is checked, never replaced. Raises
-        :class:`schemas.errors.SchemaMismatch` when the recorded embedder, dimensions or
+        :class:`mmingest.schemas.errors.SchemaMismatch` when the recorded embedder, dimensions or
         layout differ, or when a collection of that name was not created by mmingest.
         """
         ...
@@ -145,7 +146,8 @@ class VectorStore(Protocol):
 
         Dense scores are the metric's similarity (cosine: 1 is identical); keyword scores are
         BM25 and only comparable within one store; fused scores follow
-        :mod:`connectors.stores.fusion` exactly, whether the engine or the client fused them.
+        :mod:`mmingest.connectors.stores.fusion` exactly, whether the engine or the client fused
+        them.
         """
         ...
 

@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
-from schemas.errors import TransientError
-from schemas.points import Point
+from mmingest.schemas.errors import TransientError
+from mmingest.schemas.points import Point
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from schemas.query import FusionMethod, Hit
+from mmingest.schemas.query import FusionMethod, Hit
 
 
 def _ranked(scores: dict[str, float], payloads: dict[str, Hit], limit: int) -> list[Hit]:

@@ -12,9 +12,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from schemas.collection import CollectionSpec
-from schemas.errors import CapabilityMissing, CollectionNotFound, ConfigError, SchemaMismatch
-from schemas.points import StoredPoint
+from mmingest.schemas.collection import CollectionSpec
+from mmingest.schemas.errors import (
+    CapabilityMissing,
+    CollectionNotFound,
+    ConfigError,
+    SchemaMismatch,
+)
+from mmingest.schemas.points import StoredPoint
 
 RECORD_KEY = "mmingest"
 """Key (or prefix) under which stores keep the record in their native metadata."""

@@ -9,16 +9,16 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from connectors.sources.base import Blob, Source
-from connectors.stores.base import VectorStore
-from pipelines.retry import RetryPolicy, acall_with_retry, call_with_retry
-from pipelines.stages import AsyncRunner
-from schemas.assets import Asset
-from schemas.config import IngestConfig
-from schemas.embedding import EmbedderLimits
-from schemas.errors import CollectionNotFound, InvalidInput, TransientError
-from schemas.points import scoped_id
-from schemas.summary import Failure
+from mmingest.connectors.sources.base import Blob, Source
+from mmingest.connectors.stores.base import VectorStore
+from mmingest.pipelines.retry import RetryPolicy, acall_with_retry, call_with_retry
+from mmingest.pipelines.stages import AsyncRunner
+from mmingest.schemas.assets import Asset
+from mmingest.schemas.config import IngestConfig
+from mmingest.schemas.embedding import EmbedderLimits
+from mmingest.schemas.errors import CollectionNotFound, InvalidInput, TransientError
+from mmingest.schemas.points import scoped_id
+from mmingest.schemas.summary import Failure
 
 ReadFunction = Callable[[str, int], Awaitable[Blob]]
 """Reads one key (or reference) with a size limit."""

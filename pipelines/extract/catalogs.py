@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import IO, Any
 
-from schemas.config import CatalogConfig
-from schemas.errors import InvalidInput
+from mmingest.schemas.config import CatalogConfig
+from mmingest.schemas.errors import InvalidInput
 
 FORMATS = {
     ".parquet": "parquet",

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from connectors.sources.base import Blob
-from pipelines.captions import SidecarError, caption_from_sidecar, clean_caption
-from pipelines.extract.base import (
+from mmingest.connectors.sources.base import Blob
+from mmingest.pipelines.captions import SidecarError, caption_from_sidecar, clean_caption
+from mmingest.pipelines.extract.base import (
     ExtractContext,
     Prepared,
     PreparedBatch,
     add_estimate,
     classify,
 )
-from pipelines.images import decode_image
-from pipelines.listing import ImageCandidate
-from schemas.assets import Asset, AssetKind
-from schemas.errors import InvalidInput, ObjectTooLarge, TransientError
-from schemas.summary import Failure, Stage
+from mmingest.pipelines.images import decode_image
+from mmingest.pipelines.listing import ImageCandidate
+from mmingest.schemas.assets import Asset, AssetKind
+from mmingest.schemas.errors import InvalidInput, ObjectTooLarge, TransientError
+from mmingest.schemas.summary import Failure, Stage
 
 METADATA_CAPTION_KEYS = ("caption", "description")
 """User metadata keys read as a caption (``x-amz-meta-caption``, GCS/Azure metadata)."""

@@ -13,16 +13,16 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from pipelines.captions import clean_caption
-from pipelines.extract.base import ExtractContext, Prepared, PreparedBatch, add_estimate
-from pipelines.images import normalize_image
-from pipelines.stages import chunked
-from schemas.assets import Asset, AssetKind
-from schemas.config import PdfConfig
-from schemas.errors import ConfigError, InvalidInput, TransientError
-from schemas.objects import ObjectInfo
-from schemas.points import point_id
-from schemas.summary import Failure, Stage
+from mmingest.pipelines.captions import clean_caption
+from mmingest.pipelines.extract.base import ExtractContext, Prepared, PreparedBatch, add_estimate
+from mmingest.pipelines.images import normalize_image
+from mmingest.pipelines.stages import chunked
+from mmingest.schemas.assets import Asset, AssetKind
+from mmingest.schemas.config import PdfConfig
+from mmingest.schemas.errors import ConfigError, InvalidInput, TransientError
+from mmingest.schemas.objects import ObjectInfo
+from mmingest.schemas.points import point_id
+from mmingest.schemas.summary import Failure, Stage
 
 EXTRACTION_VERSION = "pdf-1"
 """Bump when rendering or text extraction changes, to re-embed PDFs on the next run."""

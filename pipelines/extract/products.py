@@ -10,16 +10,16 @@ from typing import Any
 
 from PIL import Image
 
-from connectors.sources.base import Blob
-from pipelines.captions import clean_caption
-from pipelines.extract.base import (
+from mmingest.connectors.sources.base import Blob
+from mmingest.pipelines.captions import clean_caption
+from mmingest.pipelines.extract.base import (
     ExtractContext,
     Prepared,
     PreparedBatch,
     add_estimate,
     classify,
 )
-from pipelines.extract.catalogs import (
+from mmingest.pipelines.extract.catalogs import (
     CatalogError,
     Row,
     catalog_format,
@@ -28,14 +28,14 @@ from pipelines.extract.catalogs import (
     read_catalog,
     required_columns,
 )
-from pipelines.extract.dedup import KeySet
-from pipelines.extract.references import ReferenceReader
-from pipelines.images import decode_image
-from schemas.assets import Asset, AssetKind
-from schemas.config import CatalogConfig
-from schemas.errors import InvalidInput, TransientError
-from schemas.objects import ObjectInfo
-from schemas.summary import Failure, Stage
+from mmingest.pipelines.extract.dedup import KeySet
+from mmingest.pipelines.extract.references import ReferenceReader
+from mmingest.pipelines.images import decode_image
+from mmingest.schemas.assets import Asset, AssetKind
+from mmingest.schemas.config import CatalogConfig
+from mmingest.schemas.errors import InvalidInput, TransientError
+from mmingest.schemas.objects import ObjectInfo
+from mmingest.schemas.summary import Failure, Stage
 
 EXTRACTION_VERSION = "products-1"
 """Bump when record mapping changes, to re-embed products on the next run."""

@@ -12,12 +12,12 @@ import posixpath
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from connectors.sources import open_source, scheme_of
-from connectors.sources.base import Blob, Source
-from connectors.sources.http import HttpFetcher
-from pipelines.retry import RetryPolicy, acall_with_retry
-from schemas.config import HttpConfig, SourceConfig
-from schemas.errors import InvalidInput
+from mmingest.connectors.sources import open_source, scheme_of
+from mmingest.connectors.sources.base import Blob, Source
+from mmingest.connectors.sources.http import HttpFetcher
+from mmingest.pipelines.retry import RetryPolicy, acall_with_retry
+from mmingest.schemas.config import HttpConfig, SourceConfig
+from mmingest.schemas.errors import InvalidInput
 
 _BUCKET_SCHEMES = ("s3", "gs", "az", "memory")
 

@@ -1,7 +1,8 @@
-"""Retrievers for RAG frameworks, over :class:`pipelines.query.Retriever`.
+"""Retrievers for RAG frameworks, over :class:`mmingest.pipelines.query.Retriever`.
 
-``pipelines.integrations.langchain`` (extra ``langchain``) and
-``pipelines.integrations.llamaindex`` (extra ``llamaindex``) each import their framework only
+``mmingest.pipelines.integrations.langchain`` (extra ``langchain``) and
+``mmingest.pipelines.integrations.llamaindex`` (extra ``llamaindex``) each import their framework
+only
 when used.
 """
 
@@ -9,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from schemas.query import Hit
+from mmingest.schemas.query import Hit
 
 
 def hit_metadata(hit: Hit) -> dict[str, Any]:
     """The metadata a framework document carries for a hit: id, score, kind, source, page,
     display URI and the stored payload fields (flat, JSON-friendly)."""
-    from pipelines.query import display_uri
+    from mmingest.pipelines.query import display_uri
 
     metadata: dict[str, Any] = {
         "id": hit.id,

@@ -1,6 +1,6 @@
-"""A LangChain retriever over :class:`pipelines.query.Retriever`::
+"""A LangChain retriever over :class:`mmingest.pipelines.query.Retriever`::
 
-from pipelines.integrations.langchain import MmingestRetriever
+from mmingest.pipelines.integrations.langchain import MmingestRetriever
 
 lc = MmingestRetriever(retriever=retriever, k=5, filters=eq("kind", "product"))
 docs = lc.invoke("red running shoes")   # list[langchain_core.documents.Document]
@@ -18,8 +18,8 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
-from pipelines.integrations import hit_metadata, hit_text
-from schemas.query import Hit
+from mmingest.pipelines.integrations import hit_metadata, hit_text
+from mmingest.schemas.query import Hit
 
 
 class MmingestRetriever(BaseRetriever):
@@ -31,7 +31,7 @@ class MmingestRetriever(BaseRetriever):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     retriever: Any
-    """A :class:`pipelines.query.Retriever`."""
+    """A :class:`mmingest.pipelines.query.Retriever`."""
     k: int = 10
     search_options: dict[str, Any] = Field(default_factory=dict)
 

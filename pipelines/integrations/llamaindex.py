@@ -1,6 +1,6 @@
-"""A LlamaIndex retriever over :class:`pipelines.query.Retriever`::
+"""A LlamaIndex retriever over :class:`mmingest.pipelines.query.Retriever`::
 
-from pipelines.integrations.llamaindex import MmingestRetriever
+from mmingest.pipelines.integrations.llamaindex import MmingestRetriever
 
 li = MmingestRetriever(retriever, k=5)
 nodes = li.retrieve("red running shoes")   # list[NodeWithScore]
@@ -13,8 +13,8 @@ from typing import Any
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
-from pipelines.integrations import hit_metadata, hit_text
-from schemas.query import Hit
+from mmingest.pipelines.integrations import hit_metadata, hit_text
+from mmingest.schemas.query import Hit
 
 
 class MmingestRetriever(BaseRetriever):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from schemas import CollectionSpec, EmbedderInfo, Point, point_id
-from schemas.points import CAPTION, IMAGE
+from mmingest.schemas import CollectionSpec, EmbedderInfo, Point, point_id
+from mmingest.schemas.points import CAPTION, IMAGE
 
 DIM = 8
 INFO = EmbedderInfo(provider="test", model="contract", dimension=DIM)

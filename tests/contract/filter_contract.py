@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from schemas import DenseProbe, HybridQuery
-from schemas.errors import CapabilityMissing, ConfigError
-from schemas.filters import (
+from mmingest.schemas import DenseProbe, HybridQuery
+from mmingest.schemas.errors import CapabilityMissing, ConfigError
+from mmingest.schemas.filters import (
     All,
     AnyOf,
     Eq,
@@ -24,7 +24,7 @@ from schemas.filters import (
     filter_words,
     words,
 )
-from schemas.points import IMAGE, Point
+from mmingest.schemas.points import IMAGE, Point
 from tests.contract.data import SPEC, make_pages, make_points, unit
 
 INJECTIONS = [

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from schemas import CollectionSpec, DenseProbe, EmbedderInfo, HybridQuery, point_id
-from schemas.errors import CollectionNotFound, ConfigError, SchemaMismatch
-from schemas.points import IMAGE, scoped_id
+from mmingest.schemas import CollectionSpec, DenseProbe, EmbedderInfo, HybridQuery, point_id
+from mmingest.schemas.errors import CollectionNotFound, ConfigError, SchemaMismatch
+from mmingest.schemas.points import IMAGE, scoped_id
 from tests.contract.data import CAPTIONS, DIM, SPEC, hashes, in_tenant, make_pages, make_points
 
 V1 = CollectionSpec.for_embedder(

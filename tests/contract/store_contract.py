@@ -2,7 +2,8 @@
 :class:`StoreContract` and provides a ``store`` fixture yielding an empty store.
 
 Scores are asserted where their meaning is shared: dense similarity (cosine 1.0 for the exact
-vector) and fused scores (the canonical formulas of :mod:`connectors.stores.fusion`, whether
+vector) and fused scores (the canonical formulas of :mod:`mmingest.connectors.stores.fusion`,
+whether
 the engine or the client fuses). BM25 scales differ between engines (IDF variants, Milvus
 Lite's sign), so keyword results are asserted by what matches and in which order, and fusion is
 checked against each store's own per-channel results.
@@ -12,10 +13,17 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.stores import fusion
-from schemas import CollectionSpec, DenseProbe, EmbedderInfo, FusionMethod, HybridQuery, point_id
-from schemas.errors import CollectionNotFound, SchemaMismatch
-from schemas.points import CAPTION, IMAGE
+from mmingest.connectors.stores import fusion
+from mmingest.schemas import (
+    CollectionSpec,
+    DenseProbe,
+    EmbedderInfo,
+    FusionMethod,
+    HybridQuery,
+    point_id,
+)
+from mmingest.schemas.errors import CollectionNotFound, SchemaMismatch
+from mmingest.schemas.points import CAPTION, IMAGE
 from tests.contract.data import CAPTIONS, DIM, SPEC, hashes, make_outlier_points, make_points, unit
 from tests.contract.filter_contract import FilterContract
 from tests.contract.lifecycle_contract import LifecycleContract
@@ -223,8 +231,8 @@ class StoreContract(LifecycleContract, FilterContract):
         assert [h.score for h in hits] == pytest.approx([expected[h.id] for h in hits], abs=1e-4)
 
     def test_vectorize_probes_need_a_server_side_vectorizer(self, store):
-        from schemas import VectorizeProbe
-        from schemas.errors import CapabilityMissing
+        from mmingest.schemas import VectorizeProbe
+        from mmingest.schemas.errors import CapabilityMissing
 
         assert not store.capabilities.server_side_vectors
         assert store.capabilities.vectorizer is None

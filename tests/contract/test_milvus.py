@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
-from connectors.stores.milvus import MilvusStore
-from schemas.config import MilvusStoreConfig
+from mmingest.connectors.stores.milvus import MilvusStore
+from mmingest.schemas.config import MilvusStoreConfig
 from tests.contract import servers
 from tests.contract.store_contract import StoreContract
 
@@ -56,7 +56,7 @@ def test_a_missing_vector_is_a_flagged_placeholder(tmp_path):
 
 
 def test_keyword_scores_are_positive_bm25_and_stopwords_are_dropped(tmp_path):
-    from schemas import HybridQuery
+    from mmingest.schemas import HybridQuery
     from tests.contract.data import SPEC, make_points
 
     store = lite(tmp_path)
@@ -75,7 +75,7 @@ def test_keyword_scores_are_positive_bm25_and_stopwords_are_dropped(tmp_path):
 
 
 def test_collection_names_milvus_cannot_hold_are_refused(tmp_path):
-    from schemas.errors import ConfigError
+    from mmingest.schemas.errors import ConfigError
     from tests.contract.data import SPEC
 
     store = lite(tmp_path)
@@ -87,7 +87,7 @@ def test_collection_names_milvus_cannot_hold_are_refused(tmp_path):
 
 
 def test_a_collection_mmingest_did_not_create_is_refused(tmp_path):
-    from schemas.errors import SchemaMismatch
+    from mmingest.schemas.errors import SchemaMismatch
     from tests.contract.data import SPEC
 
     store = lite(tmp_path)
@@ -103,10 +103,10 @@ def test_a_collection_mmingest_did_not_create_is_refused(tmp_path):
 def test_a_collection_whose_creation_stopped_before_its_indexes_is_completed(tmp_path):
     import json
 
-    from connectors.stores import records
-    from connectors.stores.milvus import schema
-    from schemas import DenseProbe, HybridQuery
-    from schemas.points import IMAGE
+    from mmingest.connectors.stores import records
+    from mmingest.connectors.stores.milvus import schema
+    from mmingest.schemas import DenseProbe, HybridQuery
+    from mmingest.schemas.points import IMAGE
     from tests.contract.data import SPEC, make_points
 
     store = lite(tmp_path)
@@ -128,7 +128,7 @@ def test_points_and_aliases_survive_a_reopen_and_the_file_is_held_by_one_process
     import subprocess
     import sys
 
-    from schemas import HybridQuery
+    from mmingest.schemas import HybridQuery
     from tests.contract.data import SPEC, make_points
 
     first = lite(tmp_path)

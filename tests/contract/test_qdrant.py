@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
-from connectors.stores.qdrant import QdrantStore
-from schemas.config import QdrantStoreConfig
+from mmingest.connectors.stores.qdrant import QdrantStore
+from mmingest.schemas.config import QdrantStoreConfig
 from tests.contract import servers
 from tests.contract.store_contract import StoreContract
 
@@ -33,7 +33,7 @@ class TestQdrantContract(StoreContract):
 
 
 def test_payload_indexes_exist_where_the_engine_has_them(store):
-    from connectors.stores.qdrant import convert
+    from mmingest.connectors.stores.qdrant import convert
     from tests.contract.data import SPEC
 
     store.ensure_collection(SPEC)
@@ -46,10 +46,10 @@ def test_payload_indexes_exist_where_the_engine_has_them(store):
 
 
 def test_keyword_and_hybrid_results_agree_with_qdrant_edge(store, tmp_path):
-    from connectors.stores.qdrant_edge import QdrantEdgeStore
-    from schemas import DenseProbe, FusionMethod, HybridQuery
-    from schemas.config import QdrantEdgeStoreConfig
-    from schemas.points import CAPTION
+    from mmingest.connectors.stores.qdrant_edge import QdrantEdgeStore
+    from mmingest.schemas import DenseProbe, FusionMethod, HybridQuery
+    from mmingest.schemas.config import QdrantEdgeStoreConfig
+    from mmingest.schemas.points import CAPTION
     from tests.contract.data import SPEC, make_pages, make_points
 
     points = make_points("acme") + make_points("globex") + make_pages("memory://a.pdf", 5, "acme")
@@ -86,7 +86,7 @@ def test_keyword_and_hybrid_results_agree_with_qdrant_edge(store, tmp_path):
 def test_a_collection_mmingest_did_not_create_is_refused(store):
     from qdrant_client import models
 
-    from schemas.errors import SchemaMismatch
+    from mmingest.schemas.errors import SchemaMismatch
     from tests.contract.data import SPEC
 
     store._client.create_collection(

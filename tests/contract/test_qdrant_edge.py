@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from connectors.stores.qdrant_edge import QdrantEdgeStore
-from schemas.config import QdrantEdgeStoreConfig
-from schemas.errors import StoreLocked
+from mmingest.connectors.stores.qdrant_edge import QdrantEdgeStore
+from mmingest.schemas.config import QdrantEdgeStoreConfig
+from mmingest.schemas.errors import StoreLocked
 from tests.contract.store_contract import SPEC, StoreContract, make_points
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
-from connectors.stores.weaviate import WeaviateStore
-from schemas.config import WeaviateStoreConfig
+from mmingest.connectors.stores.weaviate import WeaviateStore
+from mmingest.schemas.config import WeaviateStoreConfig
 from tests.contract import servers
 from tests.contract.store_contract import StoreContract
 
@@ -46,7 +46,7 @@ class TestWeaviateContract(StoreContract):
 
 import base64  # noqa: E402
 
-from schemas import (  # noqa: E402
+from mmingest.schemas import (  # noqa: E402
     CollectionSpec,
     DenseProbe,
     FusionMethod,
@@ -55,8 +55,8 @@ from schemas import (  # noqa: E402
     VectorizeProbe,
     point_id,
 )
-from schemas.errors import CapabilityMissing, ConfigError, InvalidInput, SchemaMismatch  # noqa: E402
-from schemas.points import CAPTION, IMAGE  # noqa: E402
+from mmingest.schemas.errors import CapabilityMissing, ConfigError, InvalidInput, SchemaMismatch  # noqa: E402
+from mmingest.schemas.points import CAPTION, IMAGE  # noqa: E402
 from tests.contract.data import SPEC, hashes, make_points, unit  # noqa: E402
 
 
@@ -254,7 +254,7 @@ def test_hybrid_runs_natively_when_weaviate_fusion_is_the_canonical_one(store, w
         store.query("contract", HybridQuery(dense=[probe], k=100)),
         store.query("contract", HybridQuery(keyword_text="red square", k=100)),
     ]
-    from connectors.stores import fusion
+    from mmingest.connectors.stores import fusion
 
     expected = fusion.fuse(per_channel, [2.0, 1.0], method=FusionMethod.RRF, rrf_k=59, limit=4)
     assert [h.id for h in hits] == [h.id for h in expected]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from connectors.sources.local import LocalFolderSource
-from pipelines.ingest import Kind, ingest
-from pipelines.samples import encode
-from schemas.config import IngestConfig
+from mmingest.connectors.sources.local import LocalFolderSource
+from mmingest.pipelines.ingest import Kind, ingest
+from mmingest.pipelines.samples import encode
+from mmingest.schemas.config import IngestConfig
 from tests.support import corpus
 from tests.support.fakes import HashEmbedder
 

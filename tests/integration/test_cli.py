@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from flows.cli import main
+from mmingest.flows.cli import main
 
 
 def cli(capsys, *args: str) -> tuple[int, str, str]:
@@ -139,7 +139,7 @@ def test_doctor_fails_on_an_unavailable_model(capsys, configured, monkeypatch):
 
 @pytest.mark.skipif(shutil.which("mmingest") is None, reason="console script not installed")
 def test_the_installed_console_script(configured, tiny_clip_dir):
-    from pipelines.samples import write_images
+    from mmingest.pipelines.samples import write_images
 
     images = configured / "pics"
     write_images(images, 6)

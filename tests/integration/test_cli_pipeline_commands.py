@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import main
-from pipelines.deadletters import JsonlDeadLetters
-from pipelines.samples import encode, write_images
+from mmingest.flows.cli import main
+from mmingest.pipelines.deadletters import JsonlDeadLetters
+from mmingest.pipelines.samples import encode, write_images
 from tests.emulators.providers import CohereEmulator
 from tests.support.corpus import picture
 
@@ -121,7 +121,7 @@ def test_a_backfill_killed_with_sigkill_resumes_without_re_embedding(tmp_path):
             "MMINGEST_STATE_DIR": str(tmp_path / "state"),
             "MMINGEST_INGEST__BATCH_SIZE": "4",
         }
-        command = [sys.executable, "-m", "flows", "backfill", str(folder), "--json"]
+        command = [sys.executable, "-m", "mmingest", "backfill", str(folder), "--json"]
         emulator.delay_next(1000, 0.25)
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -137,7 +137,7 @@ def test_a_backfill_killed_with_sigkill_resumes_without_re_embedding(tmp_path):
         emulator.reset()
 
         inspect = subprocess.run(
-            [sys.executable, "-m", "flows", "verify", str(folder), "--json"],
+            [sys.executable, "-m", "mmingest", "verify", str(folder), "--json"],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -158,7 +158,7 @@ def test_a_backfill_killed_with_sigkill_resumes_without_re_embedding(tmp_path):
         assert emulator.counters.inputs_embedded == count - stored_before
 
         final = subprocess.run(
-            [sys.executable, "-m", "flows", "verify", str(folder), "--json"],
+            [sys.executable, "-m", "mmingest", "verify", str(folder), "--json"],
             cwd=ROOT,
             env=env,
             capture_output=True,

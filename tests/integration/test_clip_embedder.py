@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from connectors.embedders import build_embedder
-from connectors.embedders.clip import ClipEmbedder
-from schemas.config import ClipEmbedderConfig
-from schemas.embedding import InputKind
-from schemas.errors import ModelUnavailable
+from mmingest.connectors.embedders import build_embedder
+from mmingest.connectors.embedders.clip import ClipEmbedder
+from mmingest.schemas.config import ClipEmbedderConfig
+from mmingest.schemas.embedding import InputKind
+from mmingest.schemas.errors import ModelUnavailable
 from tests.support.models import build_tiny_siglip
 
 

@@ -7,15 +7,15 @@ import shutil
 
 import pytest
 
-from connectors.sources.local import LocalFolderSource
-from pipelines.deadletters import JsonlDeadLetters
-from pipelines.ingest import ingest_images
-from pipelines.query import Retriever
-from pipelines.samples import SampleImage, draw, encode
-from schemas import point_id
-from schemas.config import IngestConfig
-from schemas.errors import SchemaMismatch
-from schemas.points import CAPTION, IMAGE
+from mmingest.connectors.sources.local import LocalFolderSource
+from mmingest.pipelines.deadletters import JsonlDeadLetters
+from mmingest.pipelines.ingest import ingest_images
+from mmingest.pipelines.query import Retriever
+from mmingest.pipelines.samples import SampleImage, draw, encode
+from mmingest.schemas import point_id
+from mmingest.schemas.config import IngestConfig
+from mmingest.schemas.errors import SchemaMismatch
+from mmingest.schemas.points import CAPTION, IMAGE
 
 CONFIG = IngestConfig(batch_size=5, read_concurrency=4, decode_workers=2, prefetch_batches=2)
 

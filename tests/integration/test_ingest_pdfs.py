@@ -6,12 +6,12 @@ import os
 
 import pytest
 
-from connectors.sources.local import LocalFolderSource
-from pipelines.ingest import ingest_pdfs
-from pipelines.samples import write_pdfs
-from schemas import HybridQuery, point_id
-from schemas.config import IngestConfig, PdfConfig
-from schemas.points import IMAGE
+from mmingest.connectors.sources.local import LocalFolderSource
+from mmingest.pipelines.ingest import ingest_pdfs
+from mmingest.pipelines.samples import write_pdfs
+from mmingest.schemas import HybridQuery, point_id
+from mmingest.schemas.config import IngestConfig, PdfConfig
+from mmingest.schemas.points import IMAGE
 from tests.support import corpus
 from tests.support.fakes import HashEmbedder
 

@@ -11,13 +11,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from connectors.sources.local import LocalFolderSource
-from connectors.sources.memory import MemorySource
-from pipelines.ingest import ingest_products
-from pipelines.samples import encode, write_products
-from schemas import DenseProbe, HybridQuery
-from schemas.config import CatalogConfig, HttpConfig, IngestConfig
-from schemas.points import CAPTION, IMAGE
+from mmingest.connectors.sources.local import LocalFolderSource
+from mmingest.connectors.sources.memory import MemorySource
+from mmingest.pipelines.ingest import ingest_products
+from mmingest.pipelines.samples import encode, write_products
+from mmingest.schemas import DenseProbe, HybridQuery
+from mmingest.schemas.config import CatalogConfig, HttpConfig, IngestConfig
+from mmingest.schemas.points import CAPTION, IMAGE
 from tests.support.corpus import picture
 from tests.support.fakes import HashEmbedder
 
@@ -116,7 +116,7 @@ def test_every_catalog_format(tmp_path, edge_store, fmt):
 
 
 def unit_image_probe():
-    from pipelines.images import decode_image
+    from mmingest.pipelines.images import decode_image
 
     pixels = decode_image(PNG, max_pixels=10**8).pixels
     return HashEmbedder().embed_images([pixels])[0]

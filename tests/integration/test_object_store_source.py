@@ -9,13 +9,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from connectors.sources import open_source
-from connectors.sources.object_store import ObjectStoreSource
-from pipelines.ingest import Kind, ingest
-from pipelines.samples import encode
-from schemas import HybridQuery
-from schemas.config import IngestConfig
-from schemas.errors import ConfigError, ObjectTooLarge, ObjectVanished, SourceUnavailable
+from mmingest.connectors.sources import open_source
+from mmingest.connectors.sources.object_store import ObjectStoreSource
+from mmingest.pipelines.ingest import Kind, ingest
+from mmingest.pipelines.samples import encode
+from mmingest.schemas import HybridQuery
+from mmingest.schemas.config import IngestConfig
+from mmingest.schemas.errors import ConfigError, ObjectTooLarge, ObjectVanished, SourceUnavailable
 from tests.support.corpus import picture, simple_pdf
 from tests.support.fakes import HashEmbedder
 

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from connectors.embedders.cache import cached
-from connectors.sources import open_source
-from connectors.sources.local import LocalFolderSource
-from connectors.sources.memory import MemorySource
-from pipelines.deadletters import JsonlDeadLetters
-from pipelines.ingest import ingest
-from pipelines.samples import encode
-from schemas.config import IngestConfig
-from schemas.errors import ConfigError
+from mmingest.connectors.embedders.cache import cached
+from mmingest.connectors.sources import open_source
+from mmingest.connectors.sources.local import LocalFolderSource
+from mmingest.connectors.sources.memory import MemorySource
+from mmingest.pipelines.deadletters import JsonlDeadLetters
+from mmingest.pipelines.ingest import ingest
+from mmingest.pipelines.samples import encode
+from mmingest.schemas.config import IngestConfig
+from mmingest.schemas.errors import ConfigError
 from tests.support.corpus import picture
 from tests.support.fakes import HashEmbedder
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.samples import write_images
+from mmingest.pipelines.samples import write_images
 from tests.support.models import build_tiny_clip
 from tests.support.prefect_server import prefect_environment
 
@@ -69,9 +69,9 @@ async def _artifact(key: str, flow_run_id: str | None = None) -> str:
 
 
 def test_flows_run_against_a_server_and_reembed_swaps_the_alias(environment, tmp_path):
-    from connectors.stores.qdrant_edge import QdrantEdgeStore
-    from flows.prefect_flows import reembed, sync
-    from schemas.config import QdrantEdgeStoreConfig
+    from mmingest.connectors.stores.qdrant_edge import QdrantEdgeStore
+    from mmingest.flows.prefect_flows import reembed, sync
+    from mmingest.schemas.config import QdrantEdgeStoreConfig
 
     folder = tmp_path / "pics"
     write_images(folder, 6)
@@ -111,7 +111,7 @@ def test_a_served_deployment_runs_on_demand_and_publishes_its_artifact(environme
     write_images(folder, 5)
     env = {**os.environ, **environment}
     served = subprocess.Popen(
-        [sys.executable, "-m", "flows", "deploy", str(folder), "--serve", "-c", "served"],
+        [sys.executable, "-m", "mmingest", "deploy", str(folder), "--serve", "-c", "served"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -10,17 +10,17 @@ import json
 import pytest
 from PIL import Image
 
-from connectors.rerankers import CohereReranker
-from connectors.sources.local import LocalFolderSource
-from flows.cli import main
-from pipelines.ingest import ingest
-from pipelines.query import Retriever, display_uri
-from pipelines.samples import write_images, write_pdfs
-from schemas.errors import ConfigError, InvalidInput, RateLimited
-from schemas.filters import between, eq, words
-from schemas.points import CAPTION, IMAGE, KEYWORDS
-from schemas.query import Hit
-from schemas.settings import Settings
+from mmingest.connectors.rerankers import CohereReranker
+from mmingest.connectors.sources.local import LocalFolderSource
+from mmingest.flows.cli import main
+from mmingest.pipelines.ingest import ingest
+from mmingest.pipelines.query import Retriever, display_uri
+from mmingest.pipelines.samples import write_images, write_pdfs
+from mmingest.schemas.errors import ConfigError, InvalidInput, RateLimited
+from mmingest.schemas.filters import between, eq, words
+from mmingest.schemas.points import CAPTION, IMAGE, KEYWORDS
+from mmingest.schemas.query import Hit
+from mmingest.schemas.settings import Settings
 from tests.emulators.providers import CohereEmulator
 from tests.support.fakes import HashEmbedder
 
@@ -121,7 +121,7 @@ def test_clear_errors(corpus, tmp_path):
 
 def test_empty_collection_and_k_beyond_it(tmp_path, edge_store):
     embedder = HashEmbedder(32)
-    from schemas.collection import CollectionSpec
+    from mmingest.schemas.collection import CollectionSpec
 
     edge_store.ensure_collection(CollectionSpec.for_embedder("empty", embedder.info))
     assert Retriever(edge_store, embedder, collection="empty").search("anything") == []
@@ -177,7 +177,7 @@ def test_cohere_rerank_through_the_sdk(corpus):
 
 def test_langchain_retriever_runs_the_frameworks_own_call(corpus):
     pytest.importorskip("langchain_core")
-    from pipelines.integrations.langchain import MmingestRetriever
+    from mmingest.pipelines.integrations.langchain import MmingestRetriever
 
     _, _, embedder, store = corpus
     retriever = Retriever(store, embedder, collection="media", tenant="acme")
@@ -197,7 +197,7 @@ def test_langchain_retriever_runs_the_frameworks_own_call(corpus):
 
 def test_llamaindex_retriever_runs_the_frameworks_own_call(corpus):
     pytest.importorskip("llama_index.core")
-    from pipelines.integrations.llamaindex import MmingestRetriever
+    from mmingest.pipelines.integrations.llamaindex import MmingestRetriever
 
     _, _, embedder, store = corpus
     retriever = Retriever(store, embedder, collection="media", tenant="acme")

@@ -19,13 +19,13 @@ import traceback
 
 import pytest
 
-from flows.artifacts import one_line, report_data, report_markdown
-from flows.cli import main
-from flows.jobs import Job, JobOptions, run_job
-from flows.runtime import open_runtime
-from pipelines.samples import encode
-from schemas.errors import MmingestError
-from schemas.settings import Settings
+from mmingest.flows.artifacts import one_line, report_data, report_markdown
+from mmingest.flows.cli import main
+from mmingest.flows.jobs import Job, JobOptions, run_job
+from mmingest.flows.runtime import open_runtime
+from mmingest.pipelines.samples import encode
+from mmingest.schemas.errors import MmingestError
+from mmingest.schemas.settings import Settings
 from tests.emulators.faulty_proxy import FaultyProxy
 from tests.emulators.providers import CohereEmulator
 from tests.emulators.weaviate.server import WeaviateEmulator

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.sources import open_source
-from pipelines.ingest import ingest
-from pipelines.samples import encode
-from schemas.config import IngestConfig, S3SourceConfig
-from schemas.errors import SourceUnavailable
+from mmingest.connectors.sources import open_source
+from mmingest.pipelines.ingest import ingest
+from mmingest.pipelines.samples import encode
+from mmingest.schemas.config import IngestConfig, S3SourceConfig
+from mmingest.schemas.errors import SourceUnavailable
 from tests.emulators.faulty_proxy import FaultyProxy, listings
 from tests.support.corpus import picture
 from tests.support.fakes import HashEmbedder

@@ -8,12 +8,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from connectors.sources import open_source
-from connectors.sources.local import LocalFolderSource
-from pipelines.ingest import Kind
-from pipelines.samples import encode
-from pipelines.sync import sync
-from schemas.config import IngestConfig
+from mmingest.connectors.sources import open_source
+from mmingest.connectors.sources.local import LocalFolderSource
+from mmingest.pipelines.ingest import Kind
+from mmingest.pipelines.samples import encode
+from mmingest.pipelines.sync import sync
+from mmingest.schemas.config import IngestConfig
 from tests.emulators.providers import CohereEmulator
 from tests.support.corpus import picture, simple_pdf
 from tests.support.fakes import HashEmbedder

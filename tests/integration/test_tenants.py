@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.sources.local import LocalFolderSource
-from connectors.stores.milvus import MilvusStore
-from pipelines.ingest import ingest
-from pipelines.query import Retriever
-from pipelines.samples import write_images, write_pdfs, write_products
-from pipelines.sync import sync
-from schemas.config import CatalogConfig, IngestConfig, MilvusStoreConfig
-from schemas.points import point_id, scoped_id
+from mmingest.connectors.sources.local import LocalFolderSource
+from mmingest.connectors.stores.milvus import MilvusStore
+from mmingest.pipelines.ingest import ingest
+from mmingest.pipelines.query import Retriever
+from mmingest.pipelines.samples import write_images, write_pdfs, write_products
+from mmingest.pipelines.sync import sync
+from mmingest.schemas.config import CatalogConfig, IngestConfig, MilvusStoreConfig
+from mmingest.schemas.points import point_id, scoped_id
 from tests.support.fakes import HashEmbedder
 
 pytestmark = pytest.mark.timeout(180)

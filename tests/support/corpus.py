@@ -9,7 +9,7 @@ import zlib
 import numpy as np
 from PIL import Image
 
-from pipelines.samples import SampleImage, build_pdf, draw, encode
+from mmingest.pipelines.samples import SampleImage, build_pdf, draw, encode
 
 
 def picture(color: str = "red", shape: str = "circle", background: str = "white") -> Image.Image:

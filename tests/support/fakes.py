@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from PIL import Image
 
-from connectors.embedders.base import Vectors
-from schemas.embedding import EmbedderInfo, EmbedderLimits, EmbedderUsage, InputKind
+from mmingest.connectors.embedders.base import Vectors
+from mmingest.schemas.embedding import EmbedderInfo, EmbedderLimits, EmbedderUsage, InputKind
 
 
 def hash_vector(data: bytes, dimension: int) -> np.ndarray:
@@ -73,7 +73,7 @@ class CountingStore:
     """
 
     def __init__(self, max_batch: int = 1024) -> None:
-        from connectors.stores.base import StoreCapabilities
+        from mmingest.connectors.stores.base import StoreCapabilities
 
         self._capabilities = StoreCapabilities(max_batch=max_batch)
         self.points = 0

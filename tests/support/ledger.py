@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from schemas.summary import RunSummary
+from mmingest.schemas.summary import RunSummary
 
 
 def lost_objects(summary: RunSummary | Mapping[str, Any]) -> int:

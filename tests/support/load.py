@@ -20,10 +20,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from connectors.sources.local import LocalFolderSource
-from connectors.stores.qdrant_edge import QdrantEdgeStore
-from pipelines.ingest import ingest_products
-from schemas.config import IngestConfig, QdrantEdgeStoreConfig
+from mmingest.connectors.sources.local import LocalFolderSource
+from mmingest.connectors.stores.qdrant_edge import QdrantEdgeStore
+from mmingest.pipelines.ingest import ingest_products
+from mmingest.schemas.config import IngestConfig, QdrantEdgeStoreConfig
 from tests.support.fakes import CountingStore, HashEmbedder
 
 ROW_GROUP = 10_000

@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from connectors.embedders.azure_vision import AzureVisionEmbedder
-from connectors.embedders.cohere import CohereEmbedder
-from connectors.embedders.dashscope import DashScopeEmbedder
-from connectors.embedders.remote import RateLimiter, RemoteEmbedder
-from connectors.embedders.vertex import VertexEmbedder
-from connectors.embedders.voyage import VoyageEmbedder
-from schemas.config import (
+from mmingest.connectors.embedders.azure_vision import AzureVisionEmbedder
+from mmingest.connectors.embedders.cohere import CohereEmbedder
+from mmingest.connectors.embedders.dashscope import DashScopeEmbedder
+from mmingest.connectors.embedders.remote import RateLimiter, RemoteEmbedder
+from mmingest.connectors.embedders.vertex import VertexEmbedder
+from mmingest.connectors.embedders.voyage import VoyageEmbedder
+from mmingest.schemas.config import (
     AzureVisionEmbedderConfig,
     CohereEmbedderConfig,
     DashScopeEmbedderConfig,

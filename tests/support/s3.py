@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from schemas.config import S3SourceConfig, SourceConfig
+from mmingest.schemas.config import S3SourceConfig, SourceConfig
 
 ACCESS_KEY = "testing-access-key"
 SECRET_KEY = "testing-secret-key"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from flows import prefect_flows
+from mmingest.flows import prefect_flows
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 FLOWS = {"sync", "backfill", "ingest_images", "ingest_pdfs", "ingest_products", "reembed"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from schemas.summary import RunSummary
+from mmingest.schemas.summary import RunSummary
 from tests.support.ledger import Ledger, lost_objects
 
 

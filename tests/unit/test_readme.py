@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from schemas.settings import Settings
+from mmingest.schemas.settings import Settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

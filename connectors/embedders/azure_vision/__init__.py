@@ -1,5 +1,5 @@
 """Azure AI Vision multimodal embeddings 4.0 (``kind = "azure-vision"``)."""
 
-from connectors.embedders.azure_vision.embedder import AzureVisionEmbedder
+from mmingest.connectors.embedders.azure_vision.embedder import AzureVisionEmbedder
 
 __all__ = ["AzureVisionEmbedder"]

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from connectors.embedders.remote import (
+from mmingest.connectors.embedders.remote import (
     EncodedImage,
     Item,
     RateLimiter,
@@ -24,10 +24,10 @@ from connectors.embedders.remote import (
     api_key,
     auth_hint,
 )
-from connectors.embedders.remote.errors import for_status, message_of, unavailable
-from schemas.config import AzureVisionEmbedderConfig
-from schemas.embedding import Distance, EmbedderInfo, EmbedderLimits, InputKind
-from schemas.errors import ConfigError, MmingestError
+from mmingest.connectors.embedders.remote.errors import for_status, message_of, unavailable
+from mmingest.schemas.config import AzureVisionEmbedderConfig
+from mmingest.schemas.embedding import Distance, EmbedderInfo, EmbedderLimits, InputKind
+from mmingest.schemas.errors import ConfigError, MmingestError
 
 _ENV = ("VISION_KEY",)
 DIMENSION = 1024

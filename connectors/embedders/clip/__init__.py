@@ -1,5 +1,5 @@
 """Local CLIP-family embedder (``kind = "clip"``)."""
 
-from connectors.embedders.clip.embedder import ClipEmbedder
+from mmingest.connectors.embedders.clip.embedder import ClipEmbedder
 
 __all__ = ["ClipEmbedder"]

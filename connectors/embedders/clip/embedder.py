@@ -11,11 +11,17 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from connectors.embedders.base import Vectors
-from connectors.embedders.clip.loading import load_checkpoint
-from schemas.config import ClipEmbedderConfig
-from schemas.embedding import Distance, EmbedderInfo, EmbedderLimits, EmbedderUsage, InputKind
-from schemas.errors import ConfigError, InvalidInput, ModelUnavailable
+from mmingest.connectors.embedders.base import Vectors
+from mmingest.connectors.embedders.clip.loading import load_checkpoint
+from mmingest.schemas.config import ClipEmbedderConfig
+from mmingest.schemas.embedding import (
+    Distance,
+    EmbedderInfo,
+    EmbedderLimits,
+    EmbedderUsage,
+    InputKind,
+)
+from mmingest.schemas.errors import ConfigError, InvalidInput, ModelUnavailable
 
 log = logging.getLogger(__name__)
 

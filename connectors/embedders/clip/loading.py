@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlparse
 
-from schemas.config import ClipEmbedderConfig
-from schemas.errors import ModelUnavailable
+from mmingest.schemas.config import ClipEmbedderConfig
+from mmingest.schemas.errors import ModelUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """Cohere Embed (``kind = "cohere"``): embed-v4.0 and the v3 embed models."""
 
-from connectors.embedders.cohere.embedder import CohereEmbedder
+from mmingest.connectors.embedders.cohere.embedder import CohereEmbedder
 
 __all__ = ["CohereEmbedder"]

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.embedders.cohere.models import image_tokens, limits, resolve
-from connectors.embedders.remote import (
+from mmingest.connectors.embedders.cohere.models import image_tokens, limits, resolve
+from mmingest.connectors.embedders.remote import (
     EncodedImage,
     Item,
     RateLimiter,
@@ -21,10 +21,10 @@ from connectors.embedders.remote import (
     api_key,
     auth_hint,
 )
-from connectors.embedders.remote.errors import for_status, message_of, unavailable
-from schemas.config import CohereEmbedderConfig
-from schemas.embedding import Distance, EmbedderInfo, InputKind
-from schemas.errors import ConfigError
+from mmingest.connectors.embedders.remote.errors import for_status, message_of, unavailable
+from mmingest.schemas.config import CohereEmbedderConfig
+from mmingest.schemas.embedding import Distance, EmbedderInfo, InputKind
+from mmingest.schemas.errors import ConfigError
 
 _ENV = ("CO_API_KEY",)
 

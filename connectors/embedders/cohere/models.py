@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from schemas.config import CohereEmbedderConfig
-from schemas.embedding import EmbedderLimits
-from schemas.errors import ConfigError
+from mmingest.schemas.config import CohereEmbedderConfig
+from mmingest.schemas.embedding import EmbedderLimits
+from mmingest.schemas.errors import ConfigError
 
 MB = 1024 * 1024
 MAX_INPUTS = 96

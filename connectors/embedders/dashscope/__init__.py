@@ -1,5 +1,5 @@
 """Alibaba Cloud DashScope multimodal embeddings (``kind = "dashscope"``)."""
 
-from connectors.embedders.dashscope.embedder import DashScopeEmbedder
+from mmingest.connectors.embedders.dashscope.embedder import DashScopeEmbedder
 
 __all__ = ["DashScopeEmbedder"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from connectors.embedders.remote import (
+from mmingest.connectors.embedders.remote import (
     EncodedImage,
     Item,
     RateLimiter,
@@ -21,10 +21,10 @@ from connectors.embedders.remote import (
     api_key,
     auth_hint,
 )
-from connectors.embedders.remote.errors import for_status, unavailable
-from schemas.config import DashScopeEmbedderConfig
-from schemas.embedding import Distance, EmbedderInfo, EmbedderLimits, InputKind
-from schemas.errors import ConfigError
+from mmingest.connectors.embedders.remote.errors import for_status, unavailable
+from mmingest.schemas.config import DashScopeEmbedderConfig
+from mmingest.schemas.embedding import Distance, EmbedderInfo, EmbedderLimits, InputKind
+from mmingest.schemas.errors import ConfigError
 
 _ENV = ("DASHSCOPE_API_KEY",)
 MB = 1024 * 1024

@@ -6,7 +6,7 @@ sent, splits an embed call into requests within the provider's per-request limit
 permit from the rate limiter for each, counts billed units from the replies, and stops calling
 after the first credentials failure.
 
-Retries are the pipeline's (:mod:`pipelines.retry`): SDK retries are switched off so that
+Retries are the pipeline's (:mod:`mmingest.pipelines.retry`): SDK retries are switched off so that
 attempts are not multiplied, and this base never retries by itself.
 """
 
@@ -23,18 +23,18 @@ import numpy as np
 from PIL import Image
 from pydantic import SecretStr
 
-from connectors.embedders.base import Vectors
-from connectors.embedders.remote.inputs import (
+from mmingest.connectors.embedders.base import Vectors
+from mmingest.connectors.embedders.remote.inputs import (
     EncodedImage,
     Part,
     encode_image,
     estimate_text_tokens,
     fit_text,
 )
-from connectors.embedders.remote.ratelimit import RateLimiter
-from connectors.embedders.remote.vectors import to_vectors
-from schemas.embedding import EmbedderInfo, EmbedderUsage, InputKind
-from schemas.errors import (
+from mmingest.connectors.embedders.remote.ratelimit import RateLimiter
+from mmingest.connectors.embedders.remote.vectors import to_vectors
+from mmingest.schemas.embedding import EmbedderInfo, EmbedderUsage, InputKind
+from mmingest.schemas.errors import (
     AuthenticationFailed,
     CapabilityMissing,
     ConfigError,

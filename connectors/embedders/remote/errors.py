@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from schemas.errors import (
+from mmingest.schemas.errors import (
     AuthenticationFailed,
     ConfigError,
     InputRejected,

@@ -2,7 +2,7 @@
 
 Both functions run before any request is built, so an input over a limit either becomes one
 the provider accepts (a cut text, a re-encoded or smaller image) or is refused here as one
-:class:`~schemas.errors.InvalidInput`, without a request being sent.
+:class:`~mmingest.schemas.errors.InvalidInput`, without a request being sent.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from schemas.embedding import EmbedderLimits
-from schemas.errors import InvalidInput
+from mmingest.schemas.embedding import EmbedderLimits
+from mmingest.schemas.errors import InvalidInput
 
 _MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
 _MIME_FALLBACK = "image/{}"

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from connectors.embedders.base import Vectors
-from schemas.errors import ProviderUnavailable
+from mmingest.connectors.embedders.base import Vectors
+from mmingest.schemas.errors import ProviderUnavailable
 
 PACKED_TYPES = ("binary", "ubinary")
 

@@ -1,5 +1,5 @@
 """Google Vertex AI multimodal embeddings (``kind = "vertex"``)."""
 
-from connectors.embedders.vertex.embedder import VertexEmbedder, VideoSegment
+from mmingest.connectors.embedders.vertex.embedder import VertexEmbedder, VideoSegment
 
 __all__ = ["VertexEmbedder", "VideoSegment"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from schemas.config import VertexEmbedderConfig
-from schemas.errors import AuthenticationFailed, ConfigError, ProviderUnavailable
+from mmingest.schemas.config import VertexEmbedderConfig
+from mmingest.schemas.errors import AuthenticationFailed, ConfigError, ProviderUnavailable
 
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 _HOW = (

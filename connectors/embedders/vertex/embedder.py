@@ -16,13 +16,24 @@ from typing import Any
 
 import httpx
 
-from connectors.embedders.remote import EncodedImage, Item, RateLimiter, RemoteEmbedder, Reply
-from connectors.embedders.remote.errors import for_status, message_of, unavailable
-from connectors.embedders.remote.vectors import to_vectors
-from connectors.embedders.vertex.auth import GoogleToken
-from schemas.config import VertexEmbedderConfig
-from schemas.embedding import Distance, EmbedderInfo, EmbedderLimits, InputKind
-from schemas.errors import AuthenticationFailed, CapabilityMissing, ConfigError, MmingestError
+from mmingest.connectors.embedders.remote import (
+    EncodedImage,
+    Item,
+    RateLimiter,
+    RemoteEmbedder,
+    Reply,
+)
+from mmingest.connectors.embedders.remote.errors import for_status, message_of, unavailable
+from mmingest.connectors.embedders.remote.vectors import to_vectors
+from mmingest.connectors.embedders.vertex.auth import GoogleToken
+from mmingest.schemas.config import VertexEmbedderConfig
+from mmingest.schemas.embedding import Distance, EmbedderInfo, EmbedderLimits, InputKind
+from mmingest.schemas.errors import (
+    AuthenticationFailed,
+    CapabilityMissing,
+    ConfigError,
+    MmingestError,
+)
 
 MB = 1024 * 1024
 DIMENSIONS = (128, 256, 512, 1408)

@@ -1,5 +1,5 @@
 """Voyage AI multimodal embeddings (``kind = "voyage"``)."""
 
-from connectors.embedders.voyage.embedder import VoyageEmbedder
+from mmingest.connectors.embedders.voyage.embedder import VoyageEmbedder
 
 __all__ = ["VoyageEmbedder"]

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.embedders.remote import (
+from mmingest.connectors.embedders.remote import (
     EncodedImage,
     Item,
     RateLimiter,
@@ -22,10 +22,10 @@ from connectors.embedders.remote import (
     api_key,
     auth_hint,
 )
-from connectors.embedders.remote.errors import for_status, message_of, unavailable
-from schemas.config import VoyageEmbedderConfig
-from schemas.embedding import Distance, EmbedderInfo, EmbedderLimits, InputKind
-from schemas.errors import ConfigError, InputRejected
+from mmingest.connectors.embedders.remote.errors import for_status, message_of, unavailable
+from mmingest.schemas.config import VoyageEmbedderConfig
+from mmingest.schemas.embedding import Distance, EmbedderInfo, EmbedderLimits, InputKind
+from mmingest.schemas.errors import ConfigError, InputRejected
 
 _ENV = ("VOYAGE_API_KEY",)
 MB = 1024 * 1024

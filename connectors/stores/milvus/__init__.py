@@ -1,5 +1,5 @@
 """Milvus store (``kind = "milvus"``): a Milvus server, or Milvus Lite on a local file."""
 
-from connectors.stores.milvus.store import MilvusStore
+from mmingest.connectors.stores.milvus.store import MilvusStore
 
 __all__ = ["MilvusStore"]

@@ -10,11 +10,11 @@ from typing import Any, TypeVar
 
 from pymilvus import MilvusClient
 
-from connectors.stores import records
-from connectors.stores.milvus import schema
-from connectors.stores.milvus.errors import translate
-from schemas.collection import CollectionSpec, validate_collection_name
-from schemas.errors import ConfigError
+from mmingest.connectors.stores import records
+from mmingest.connectors.stores.milvus import schema
+from mmingest.connectors.stores.milvus.errors import translate
+from mmingest.schemas.collection import CollectionSpec, validate_collection_name
+from mmingest.schemas.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def milvus_name(name: str) -> str:
 
 
 class MilvusCollections:
-    """The collection and alias half of :class:`~connectors.stores.milvus.MilvusStore`.
+    """The collection and alias half of :class:`~mmingest.connectors.stores.milvus.MilvusStore`.
 
     The spec is recorded as JSON in the collection property ``mmingest.spec`` (Milvus Lite
     drops collection descriptions, properties survive). Swapping an alias is Milvus's

@@ -13,17 +13,17 @@ from typing import Any
 
 import numpy as np
 
-from connectors.stores.milvus.schema import (
+from mmingest.connectors.stores.milvus.schema import (
     MAX_VARCHAR,
     PAYLOAD,
     SCALARS,
     TEXT,
     presence_field,
 )
-from schemas.collection import CollectionSpec
-from schemas.embedding import Distance
-from schemas.points import Point
-from schemas.query import Hit
+from mmingest.schemas.collection import CollectionSpec
+from mmingest.schemas.embedding import Distance
+from mmingest.schemas.points import Point
+from mmingest.schemas.query import Hit
 
 OUTPUT_FIELDS = [*SCALARS, PAYLOAD]
 

@@ -6,7 +6,7 @@ call's timeout; what reaches this module has exhausted that.
 
 from __future__ import annotations
 
-from schemas.errors import (
+from mmingest.schemas.errors import (
     AuthenticationFailed,
     CollectionNotFound,
     InvalidInput,

@@ -1,4 +1,4 @@
-"""Compile :mod:`schemas.filters` expressions to Milvus boolean expressions.
+"""Compile :mod:`mmingest.schemas.filters` expressions to Milvus boolean expressions.
 
 The expression is a template with ``{p0}``, ``{p1}``... placeholders and a parameter dict, so
 no user value is ever part of the expression text: a Milvus server receives the template and
@@ -18,8 +18,18 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from connectors.stores.milvus.schema import PAYLOAD, TEXT
-from schemas.filters import PRODUCT_FIELD_PREFIX, All, AnyOf, Eq, Filter, In, Not, Range, Words
+from mmingest.connectors.stores.milvus.schema import PAYLOAD, TEXT
+from mmingest.schemas.filters import (
+    PRODUCT_FIELD_PREFIX,
+    All,
+    AnyOf,
+    Eq,
+    Filter,
+    In,
+    Not,
+    Range,
+    Words,
+)
 
 NULLABLE = ("kind", "source_uri", "page")
 _PLACEHOLDER = re.compile(r"\{(p\d+)\}")

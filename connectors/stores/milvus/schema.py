@@ -22,9 +22,9 @@ from typing import Any
 
 from pymilvus import DataType, Function, FunctionType, MilvusClient
 
-from schemas.collection import CollectionSpec
-from schemas.embedding import Distance
-from schemas.points import KEYWORDS
+from mmingest.schemas.collection import CollectionSpec
+from mmingest.schemas.embedding import Distance
+from mmingest.schemas.points import KEYWORDS
 
 SPEC_PROPERTY = "mmingest.spec"
 TEXT = "text"

@@ -11,18 +11,18 @@ from typing import Any
 
 from pymilvus import AnnSearchRequest, MilvusClient, RRFRanker
 
-from connectors.stores import fusion, records
-from connectors.stores.base import StoreCapabilities
-from connectors.stores.batching import estimated_bytes, request_batches, send_all
-from connectors.stores.milvus import convert, filters, schema
-from connectors.stores.milvus.collections import MilvusCollections
-from connectors.stores.milvus.errors import translate
-from connectors.stores.records import SCAN_FIELDS, stored_point
-from schemas.collection import CollectionSpec
-from schemas.config import MilvusStoreConfig
-from schemas.errors import ConfigError
-from schemas.points import KEYWORDS, Point, StoredPoint
-from schemas.query import FusionMethod, Hit, HybridQuery
+from mmingest.connectors.stores import fusion, records
+from mmingest.connectors.stores.base import StoreCapabilities
+from mmingest.connectors.stores.batching import estimated_bytes, request_batches, send_all
+from mmingest.connectors.stores.milvus import convert, filters, schema
+from mmingest.connectors.stores.milvus.collections import MilvusCollections
+from mmingest.connectors.stores.milvus.errors import translate
+from mmingest.connectors.stores.records import SCAN_FIELDS, stored_point
+from mmingest.schemas.collection import CollectionSpec
+from mmingest.schemas.config import MilvusStoreConfig
+from mmingest.schemas.errors import ConfigError
+from mmingest.schemas.points import KEYWORDS, Point, StoredPoint
+from mmingest.schemas.query import FusionMethod, Hit, HybridQuery
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 
 from qdrant_client import QdrantClient, models
 
-from connectors.stores import records
-from connectors.stores.qdrant import convert
-from connectors.stores.qdrant.errors import translate
-from schemas.collection import CollectionSpec, validate_collection_name
+from mmingest.connectors.stores import records
+from mmingest.connectors.stores.qdrant import convert
+from mmingest.connectors.stores.qdrant.errors import translate
+from mmingest.schemas.collection import CollectionSpec, validate_collection_name
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ T = TypeVar("T")
 
 
 class QdrantCollections:
-    """The collection and alias half of :class:`~connectors.stores.qdrant.QdrantStore`.
+    """The collection and alias half of :class:`~mmingest.connectors.stores.qdrant.QdrantStore`.
 
     The spec is recorded in the collection's metadata (Qdrant 1.16+) under ``mmingest``;
     alias swaps are one ``update_collection_aliases`` request (delete + create), which Qdrant

@@ -12,18 +12,18 @@ from typing import Any
 
 from qdrant_client import models
 
-from connectors.stores.fusion import TIE_MARGIN
-from connectors.stores.qdrant import filters
-from connectors.stores.qdrant_edge.convert import (
+from mmingest.connectors.stores.fusion import TIE_MARGIN
+from mmingest.connectors.stores.qdrant import filters
+from mmingest.connectors.stores.qdrant_edge.convert import (
     INTEGER_INDEXES,
     KEYWORD_INDEXES,
     KEYWORD_MODEL,
     bm25_model,
 )
-from schemas.collection import CollectionSpec
-from schemas.embedding import Distance
-from schemas.points import KEYWORDS, Point
-from schemas.query import DenseProbe, FusionMethod, Hit, HybridQuery
+from mmingest.schemas.collection import CollectionSpec
+from mmingest.schemas.embedding import Distance
+from mmingest.schemas.points import KEYWORDS, Point
+from mmingest.schemas.query import DenseProbe, FusionMethod, Hit, HybridQuery
 
 __all__ = ["KEYWORD_MODEL", "bm25_model"]
 

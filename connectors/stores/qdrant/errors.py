@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schemas.errors import (
+from mmingest.schemas.errors import (
     AuthenticationFailed,
     CollectionNotFound,
     InvalidInput,

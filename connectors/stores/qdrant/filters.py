@@ -1,4 +1,4 @@
-"""Compile :mod:`schemas.filters` expressions to qdrant-client ``models.Filter`` objects.
+"""Compile :mod:`mmingest.schemas.filters` expressions to qdrant-client ``models.Filter`` objects.
 
 Values go into typed conditions (``MatchValue``, ``MatchAny``, ``Range``, ``MatchText``): they
 are data in the request, never part of an expression. Product columns ``fields.<name>`` are
@@ -11,7 +11,7 @@ from typing import Any
 
 from qdrant_client import models
 
-from schemas.filters import All, AnyOf, Eq, Filter, In, Not, Range, Scalar, Words
+from mmingest.schemas.filters import All, AnyOf, Eq, Filter, In, Not, Range, Scalar, Words
 
 
 def compile_filter(node: Filter) -> models.Filter:

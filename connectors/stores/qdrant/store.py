@@ -11,17 +11,17 @@ from typing import Any, TypeVar
 
 from qdrant_client import QdrantClient, models
 
-from connectors.stores import fusion, records
-from connectors.stores.base import StoreCapabilities
-from connectors.stores.batching import estimated_bytes, request_batches, send_all
-from connectors.stores.qdrant import convert
-from connectors.stores.qdrant.collections import QdrantCollections
-from connectors.stores.qdrant.errors import translate
-from connectors.stores.records import SCAN_FIELDS, stored_point
-from schemas.collection import CollectionSpec
-from schemas.config import QdrantStoreConfig
-from schemas.points import Point, StoredPoint
-from schemas.query import FusionMethod, Hit, HybridQuery
+from mmingest.connectors.stores import fusion, records
+from mmingest.connectors.stores.base import StoreCapabilities
+from mmingest.connectors.stores.batching import estimated_bytes, request_batches, send_all
+from mmingest.connectors.stores.qdrant import convert
+from mmingest.connectors.stores.qdrant.collections import QdrantCollections
+from mmingest.connectors.stores.qdrant.errors import translate
+from mmingest.connectors.stores.records import SCAN_FIELDS, stored_point
+from mmingest.schemas.collection import CollectionSpec
+from mmingest.schemas.config import QdrantStoreConfig
+from mmingest.schemas.points import Point, StoredPoint
+from mmingest.schemas.query import FusionMethod, Hit, HybridQuery
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """Qdrant Edge store (``kind = "qdrant-edge"``), the embedded default."""
 
-from connectors.stores.qdrant_edge.store import QdrantEdgeStore
+from mmingest.connectors.stores.qdrant_edge.store import QdrantEdgeStore
 
 __all__ = ["QdrantEdgeStore"]

@@ -7,12 +7,12 @@ from typing import Any
 
 import qdrant_edge as edge
 
-from connectors.stores.fusion import TIE_MARGIN
-from connectors.stores.qdrant_edge import filters
-from schemas.collection import CollectionSpec
-from schemas.embedding import Distance
-from schemas.points import KEYWORDS, Point
-from schemas.query import FusionMethod, Hit, HybridQuery
+from mmingest.connectors.stores.fusion import TIE_MARGIN
+from mmingest.connectors.stores.qdrant_edge import filters
+from mmingest.schemas.collection import CollectionSpec
+from mmingest.schemas.embedding import Distance
+from mmingest.schemas.points import KEYWORDS, Point
+from mmingest.schemas.query import FusionMethod, Hit, HybridQuery
 
 _DISTANCES = {
     Distance.COSINE: edge.Distance.Cosine,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schemas.errors import InvalidInput, MmingestError, StoreLocked, StoreUnavailable
+from mmingest.schemas.errors import InvalidInput, MmingestError, StoreLocked, StoreUnavailable
 
 
 def translate(error: Exception, action: str, collection: str) -> Exception:

@@ -1,6 +1,6 @@
-"""Compile :mod:`schemas.filters` expressions to Qdrant Edge ``Filter`` objects.
+"""Compile :mod:`mmingest.schemas.filters` expressions to Qdrant Edge ``Filter`` objects.
 
-The same structure as the server's filters (see :mod:`connectors.stores.qdrant.filters`):
+The same structure as the server's filters (see :mod:`mmingest.connectors.stores.qdrant.filters`):
 values are typed match and range conditions, never expression text.
 """
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import qdrant_edge as edge
 
-from schemas.filters import All, AnyOf, Eq, Filter, In, Not, Range, Scalar, Words
+from mmingest.schemas.filters import All, AnyOf, Eq, Filter, In, Not, Range, Scalar, Words
 
 
 def compile_filter(node: Filter) -> edge.Filter:

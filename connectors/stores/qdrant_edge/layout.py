@@ -22,9 +22,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
-from connectors.stores.records import spec_from_record, spec_record
-from schemas.collection import CollectionSpec, validate_collection_name
-from schemas.errors import ConfigError, StoreLocked
+from mmingest.connectors.stores.records import spec_from_record, spec_record
+from mmingest.schemas.collection import CollectionSpec, validate_collection_name
+from mmingest.schemas.errors import ConfigError, StoreLocked
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

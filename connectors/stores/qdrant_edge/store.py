@@ -9,17 +9,17 @@ from pathlib import Path
 
 import qdrant_edge as edge
 
-from connectors.stores import fusion, records
-from connectors.stores.base import StoreCapabilities
-from connectors.stores.qdrant_edge import convert
-from connectors.stores.qdrant_edge.errors import translate as _translate
-from connectors.stores.qdrant_edge.layout import StoreDirectory
-from connectors.stores.records import SCAN_FIELDS, stored_point
-from schemas.collection import CollectionSpec, validate_collection_name
-from schemas.config import QdrantEdgeStoreConfig
-from schemas.errors import ConfigError
-from schemas.points import Point, StoredPoint
-from schemas.query import FusionMethod, Hit, HybridQuery
+from mmingest.connectors.stores import fusion, records
+from mmingest.connectors.stores.base import StoreCapabilities
+from mmingest.connectors.stores.qdrant_edge import convert
+from mmingest.connectors.stores.qdrant_edge.errors import translate as _translate
+from mmingest.connectors.stores.qdrant_edge.layout import StoreDirectory
+from mmingest.connectors.stores.records import SCAN_FIELDS, stored_point
+from mmingest.schemas.collection import CollectionSpec, validate_collection_name
+from mmingest.schemas.config import QdrantEdgeStoreConfig
+from mmingest.schemas.errors import ConfigError
+from mmingest.schemas.points import Point, StoredPoint
+from mmingest.schemas.query import FusionMethod, Hit, HybridQuery
 
 log = logging.getLogger(__name__)
 

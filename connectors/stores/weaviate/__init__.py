@@ -1,5 +1,5 @@
 """Weaviate store (``kind = "weaviate"``): bring-your-own vectors or a multi2vec module."""
 
-from connectors.stores.weaviate.store import WeaviateStore
+from mmingest.connectors.stores.weaviate.store import WeaviateStore
 
 __all__ = ["WeaviateStore"]

@@ -8,12 +8,12 @@ from typing import Any, TypeVar
 
 from weaviate.classes.tenants import Tenant
 
-from connectors.stores import records
-from connectors.stores.weaviate import schema
-from connectors.stores.weaviate.errors import translate
-from schemas.collection import CollectionSpec
-from schemas.config import WeaviateStoreConfig
-from schemas.errors import CapabilityMissing
+from mmingest.connectors.stores import records
+from mmingest.connectors.stores.weaviate import schema
+from mmingest.connectors.stores.weaviate.errors import translate
+from mmingest.schemas.collection import CollectionSpec
+from mmingest.schemas.config import WeaviateStoreConfig
+from mmingest.schemas.errors import CapabilityMissing
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,8 @@ def key(name: str) -> str:
 
 
 class WeaviateCollections:
-    """The collection, alias and tenant half of :class:`~connectors.stores.weaviate.WeaviateStore`.
+    """The collection, alias and tenant half of
+    :class:`~mmingest.connectors.stores.weaviate.WeaviateStore`.
 
     The spec is recorded in the class description. Aliases (Weaviate 1.32+) are resolved on
     every call, so readers follow a swap at once; ``client.alias.update`` swaps atomically.

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 import weaviate
 from weaviate.classes.init import AdditionalConfig, Auth, Timeout
 
-from schemas.config import WeaviateStoreConfig
-from schemas.errors import ConfigError
+from mmingest.schemas.config import WeaviateStoreConfig
+from mmingest.schemas.errors import ConfigError
 
 DEFAULT_GRPC_PORT = 50051
 

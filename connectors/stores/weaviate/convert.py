@@ -10,11 +10,17 @@ from typing import Any
 
 from weaviate.classes.data import DataObject
 
-from connectors.stores.weaviate.schema import IMAGE_DATA, PAYLOAD, SCALARS, TENANT_NAME, TEXT
-from schemas.embedding import Distance
-from schemas.errors import InvalidInput
-from schemas.points import Point
-from schemas.query import Hit
+from mmingest.connectors.stores.weaviate.schema import (
+    IMAGE_DATA,
+    PAYLOAD,
+    SCALARS,
+    TENANT_NAME,
+    TEXT,
+)
+from mmingest.schemas.embedding import Distance
+from mmingest.schemas.errors import InvalidInput
+from mmingest.schemas.points import Point
+from mmingest.schemas.query import Hit
 
 
 def tenant_of(tenant: str | None, shared: str) -> str:

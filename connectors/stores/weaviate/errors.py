@@ -6,7 +6,7 @@ module has exhausted that.
 
 from __future__ import annotations
 
-from schemas.errors import (
+from mmingest.schemas.errors import (
     AuthenticationFailed,
     CollectionNotFound,
     InvalidInput,

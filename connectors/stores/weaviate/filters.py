@@ -1,4 +1,4 @@
-"""Compile :mod:`schemas.filters` expressions to weaviate-client ``Filter`` objects.
+"""Compile :mod:`mmingest.schemas.filters` expressions to weaviate-client ``Filter`` objects.
 
 Values travel as typed gRPC filter values, never as query text. ``kind`` and ``source_uri``
 are field-tokenized properties (exact match), ``page`` an INT, and ``caption`` words match the
@@ -12,9 +12,19 @@ from typing import Any
 
 from weaviate.classes.query import Filter as WeaviateFilter
 
-from connectors.stores.weaviate.schema import TEXT
-from schemas.errors import CapabilityMissing
-from schemas.filters import PRODUCT_FIELD_PREFIX, All, AnyOf, Eq, Filter, In, Not, Range, Words
+from mmingest.connectors.stores.weaviate.schema import TEXT
+from mmingest.schemas.errors import CapabilityMissing
+from mmingest.schemas.filters import (
+    PRODUCT_FIELD_PREFIX,
+    All,
+    AnyOf,
+    Eq,
+    Filter,
+    In,
+    Not,
+    Range,
+    Words,
+)
 
 
 def compile_filter(node: Filter | None) -> Any:

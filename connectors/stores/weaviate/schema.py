@@ -29,12 +29,12 @@ from weaviate.classes.config import (
     VectorDistances,
 )
 
-from connectors.stores import records
-from schemas.collection import CollectionSpec, validate_collection_name
-from schemas.config import WeaviateStoreConfig
-from schemas.embedding import Distance
-from schemas.errors import ConfigError
-from schemas.points import CAPTION, IMAGE
+from mmingest.connectors.stores import records
+from mmingest.schemas.collection import CollectionSpec, validate_collection_name
+from mmingest.schemas.config import WeaviateStoreConfig
+from mmingest.schemas.embedding import Distance
+from mmingest.schemas.errors import ConfigError
+from mmingest.schemas.points import CAPTION, IMAGE
 
 TEXT = "text"
 PAYLOAD = "payload"

@@ -19,14 +19,14 @@ from typing import Any
 
 from weaviate.classes.query import HybridFusion, HybridVector, MetadataQuery
 
-from connectors.stores import fusion, records
-from connectors.stores.weaviate import convert, filters
-from connectors.stores.weaviate.collections import WeaviateCollections
-from connectors.stores.weaviate.schema import RETURNED, TEXT
-from schemas.collection import CollectionSpec
-from schemas.embedding import Distance
-from schemas.errors import ConfigError
-from schemas.query import DenseProbe, FusionMethod, Hit, HybridQuery, VectorizeProbe
+from mmingest.connectors.stores import fusion, records
+from mmingest.connectors.stores.weaviate import convert, filters
+from mmingest.connectors.stores.weaviate.collections import WeaviateCollections
+from mmingest.connectors.stores.weaviate.schema import RETURNED, TEXT
+from mmingest.schemas.collection import CollectionSpec
+from mmingest.schemas.embedding import Distance
+from mmingest.schemas.errors import ConfigError
+from mmingest.schemas.query import DenseProbe, FusionMethod, Hit, HybridQuery, VectorizeProbe
 
 NATIVE_RRF_K = 59
 """Weaviate's rankedFusion constant (60 with 0-based ranks) in the canonical 1-based form."""
@@ -44,7 +44,7 @@ class _Channel:
 
 
 class WeaviateSearch(WeaviateCollections):
-    """The query half of :class:`~connectors.stores.weaviate.WeaviateStore`."""
+    """The query half of :class:`~mmingest.connectors.stores.weaviate.WeaviateStore`."""
 
     def query(self, collection: str, query: HybridQuery) -> list[Hit]:
         """Dense, vectorized (server-side), keyword or hybrid search; hits best first."""

@@ -9,19 +9,19 @@ from typing import Any
 
 from weaviate.classes.query import Filter
 
-from connectors.stores.base import StoreCapabilities
-from connectors.stores.batching import estimated_bytes, request_batches, send_all
-from connectors.stores.records import SCAN_FIELDS, stored_point
-from connectors.stores.weaviate import convert
-from connectors.stores.weaviate.connect import connect
-from connectors.stores.weaviate.errors import translate
-from connectors.stores.weaviate.search import WeaviateSearch
-from schemas.collection import CollectionSpec
-from schemas.config import WeaviateStoreConfig
-from schemas.embedding import EmbedderInfo
-from schemas.errors import InvalidInput, StoreUnavailable
-from schemas.points import Point, StoredPoint
-from schemas.query import FusionMethod
+from mmingest.connectors.stores.base import StoreCapabilities
+from mmingest.connectors.stores.batching import estimated_bytes, request_batches, send_all
+from mmingest.connectors.stores.records import SCAN_FIELDS, stored_point
+from mmingest.connectors.stores.weaviate import convert
+from mmingest.connectors.stores.weaviate.connect import connect
+from mmingest.connectors.stores.weaviate.errors import translate
+from mmingest.connectors.stores.weaviate.search import WeaviateSearch
+from mmingest.schemas.collection import CollectionSpec
+from mmingest.schemas.config import WeaviateStoreConfig
+from mmingest.schemas.embedding import EmbedderInfo
+from mmingest.schemas.errors import InvalidInput, StoreUnavailable
+from mmingest.schemas.points import Point, StoredPoint
+from mmingest.schemas.query import FusionMethod
 
 log = logging.getLogger(__name__)
 

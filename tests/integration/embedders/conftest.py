@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from connectors.embedders.remote import RemoteEmbedder
-from pipelines.retry import RetryPolicy
+from mmingest.connectors.embedders.remote import RemoteEmbedder
+from mmingest.pipelines.retry import RetryPolicy
 from tests.emulators.providers import ProviderEmulator
 from tests.support.providers import CASES, ProviderCase
 

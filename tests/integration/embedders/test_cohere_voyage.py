@@ -8,12 +8,12 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from connectors.embedders.cache import cached
-from connectors.embedders.cohere import CohereEmbedder
-from connectors.embedders.voyage import VoyageEmbedder
-from schemas.config import CohereEmbedderConfig, VoyageEmbedderConfig
-from schemas.embedding import InputKind
-from schemas.errors import CapabilityMissing, ConfigError
+from mmingest.connectors.embedders.cache import cached
+from mmingest.connectors.embedders.cohere import CohereEmbedder
+from mmingest.connectors.embedders.voyage import VoyageEmbedder
+from mmingest.schemas.config import CohereEmbedderConfig, VoyageEmbedderConfig
+from mmingest.schemas.embedding import InputKind
+from mmingest.schemas.errors import CapabilityMissing, ConfigError
 from tests.emulators.providers import CohereEmulator, VoyageEmulator
 from tests.integration.embedders.conftest import KEY
 from tests.support.providers import picture

@@ -8,14 +8,14 @@ import time
 
 import pytest
 
-from connectors.sources.local import LocalFolderSource
-from flows.cli import main
-from pipelines.embed import embed_isolating
-from pipelines.ingest import ingest_images
-from pipelines.query import Retriever
-from pipelines.samples import write_images
-from schemas.config import IngestConfig
-from schemas.embedding import InputKind
+from mmingest.connectors.sources.local import LocalFolderSource
+from mmingest.flows.cli import main
+from mmingest.pipelines.embed import embed_isolating
+from mmingest.pipelines.ingest import ingest_images
+from mmingest.pipelines.query import Retriever
+from mmingest.pipelines.samples import write_images
+from mmingest.schemas.config import IngestConfig
+from mmingest.schemas.embedding import InputKind
 from tests.emulators.providers import CohereEmulator
 from tests.integration.embedders.conftest import FAST, KEY
 from tests.support.providers import CASES

@@ -16,15 +16,15 @@ import time
 import numpy as np
 import pytest
 
-from connectors.embedders.cache import cached
-from connectors.embedders.remote import RateLimiter
-from connectors.sources.memory import MemorySource
-from pipelines.embed import embed_images_and_captions, embed_isolating
-from pipelines.ingest import ingest_images
-from pipelines.retry import RetryPolicy
-from schemas.config import IngestConfig
-from schemas.embedding import InputKind
-from schemas.errors import (
+from mmingest.connectors.embedders.cache import cached
+from mmingest.connectors.embedders.remote import RateLimiter
+from mmingest.connectors.sources.memory import MemorySource
+from mmingest.pipelines.embed import embed_images_and_captions, embed_isolating
+from mmingest.pipelines.ingest import ingest_images
+from mmingest.pipelines.retry import RetryPolicy
+from mmingest.schemas.config import IngestConfig
+from mmingest.schemas.embedding import InputKind
+from mmingest.schemas.errors import (
     AuthenticationFailed,
     InputRejected,
     InvalidInput,

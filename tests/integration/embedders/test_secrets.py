@@ -12,14 +12,14 @@ import logging
 
 import pytest
 
-from connectors.sources.local import LocalFolderSource
-from flows.cli import main
-from pipelines.deadletters import JsonlDeadLetters
-from pipelines.ingest import ingest_images
-from pipelines.samples import write_images
-from schemas.config import IngestConfig
-from schemas.errors import MmingestError
-from schemas.settings import Settings
+from mmingest.connectors.sources.local import LocalFolderSource
+from mmingest.flows.cli import main
+from mmingest.pipelines.deadletters import JsonlDeadLetters
+from mmingest.pipelines.ingest import ingest_images
+from mmingest.pipelines.samples import write_images
+from mmingest.schemas.config import IngestConfig
+from mmingest.schemas.errors import MmingestError
+from mmingest.schemas.settings import Settings
 from tests.emulators.providers import CohereEmulator
 from tests.integration.embedders.conftest import FAST, MODERATED, refusing
 from tests.support.providers import CASES, picture

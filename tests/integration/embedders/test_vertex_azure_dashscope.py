@@ -13,16 +13,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from connectors.embedders.azure_vision import AzureVisionEmbedder
-from connectors.embedders.dashscope import DashScopeEmbedder
-from connectors.embedders.vertex import VertexEmbedder
-from schemas.config import (
+from mmingest.connectors.embedders.azure_vision import AzureVisionEmbedder
+from mmingest.connectors.embedders.dashscope import DashScopeEmbedder
+from mmingest.connectors.embedders.vertex import VertexEmbedder
+from mmingest.schemas.config import (
     AzureVisionEmbedderConfig,
     DashScopeEmbedderConfig,
     VertexEmbedderConfig,
 )
-from schemas.embedding import InputKind
-from schemas.errors import AuthenticationFailed, CapabilityMissing, ConfigError
+from mmingest.schemas.embedding import InputKind
+from mmingest.schemas.errors import AuthenticationFailed, CapabilityMissing, ConfigError
 from tests.emulators.providers import AzureVisionEmulator, DashScopeEmulator, VertexEmulator
 from tests.integration.embedders.conftest import KEY
 from tests.support.providers import picture

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from connectors.embedders.cache import CachedEmbedder, EmbeddingCache, cached
-from schemas.embedding import EmbedderInfo, InputKind
-from schemas.errors import CapabilityMissing, ConfigError
+from mmingest.connectors.embedders.cache import CachedEmbedder, EmbeddingCache, cached
+from mmingest.schemas.embedding import EmbedderInfo, InputKind
+from mmingest.schemas.errors import CapabilityMissing, ConfigError
 from tests.support.fakes import HashEmbedder
 
 
@@ -102,7 +102,7 @@ _WRITER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from connectors.embedders.cache import cached
+    from mmingest.connectors.embedders.cache import cached
     from tests.support.fakes import HashEmbedder
     embedder = cached(HashEmbedder(dimension=8), Path(sys.argv[1]))
     for i in range(200):

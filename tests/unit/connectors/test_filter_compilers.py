@@ -5,11 +5,11 @@ from __future__ import annotations
 import qdrant_edge as edge
 from qdrant_client import models
 
-from connectors.stores.milvus import filters as milvus
-from connectors.stores.qdrant import filters as qdrant
-from connectors.stores.qdrant_edge import filters as qdrant_edge
-from connectors.stores.weaviate import filters as weaviate
-from schemas.filters import any_of, between, eq, words
+from mmingest.connectors.stores.milvus import filters as milvus
+from mmingest.connectors.stores.qdrant import filters as qdrant
+from mmingest.connectors.stores.qdrant_edge import filters as qdrant_edge
+from mmingest.connectors.stores.weaviate import filters as weaviate
+from mmingest.schemas.filters import any_of, between, eq, words
 
 HOSTILE = 'x" or 1==1 or "'
 

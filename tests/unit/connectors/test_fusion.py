@@ -2,8 +2,8 @@ import statistics
 
 import pytest
 
-from connectors.stores.fusion import dbsf, fuse, rrf
-from schemas.query import FusionMethod, Hit
+from mmingest.connectors.stores.fusion import dbsf, fuse, rrf
+from mmingest.schemas.query import FusionMethod, Hit
 
 
 def hits(*pairs):

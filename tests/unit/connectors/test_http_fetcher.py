@@ -8,9 +8,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from connectors.sources.http import HttpFetcher, UnsafeUrl
-from schemas.config import HttpConfig
-from schemas.errors import ObjectTooLarge, ObjectVanished, RateLimited, SourceUnavailable
+from mmingest.connectors.sources.http import HttpFetcher, UnsafeUrl
+from mmingest.schemas.config import HttpConfig
+from mmingest.schemas.errors import ObjectTooLarge, ObjectVanished, RateLimited, SourceUnavailable
 
 ROUTES: dict[str, tuple[int, dict[str, str], bytes]] = {}
 HITS: list[str] = []

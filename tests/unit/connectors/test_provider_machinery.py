@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from connectors.embedders.remote import EncodedImage, Item, RemoteEmbedder, Reply
-from connectors.embedders.remote.errors import for_status, retry_after, scrub
-from connectors.embedders.remote.inputs import encode_image, fit_text
-from connectors.embedders.remote.vectors import to_vectors
-from schemas.embedding import EmbedderInfo, EmbedderLimits, InputKind
-from schemas.errors import (
+from mmingest.connectors.embedders.remote import EncodedImage, Item, RemoteEmbedder, Reply
+from mmingest.connectors.embedders.remote.errors import for_status, retry_after, scrub
+from mmingest.connectors.embedders.remote.inputs import encode_image, fit_text
+from mmingest.connectors.embedders.remote.vectors import to_vectors
+from mmingest.schemas.embedding import EmbedderInfo, EmbedderLimits, InputKind
+from mmingest.schemas.errors import (
     AuthenticationFailed,
     ConfigError,
     InputRejected,

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from connectors.embedders.remote import RateLimiter
+from mmingest.connectors.embedders.remote import RateLimiter
 
 
 class Clock:

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from connectors.sources import open_source
-from connectors.sources.local import LocalFolderSource, path_from_uri
-from connectors.sources.memory import MemorySource
-from schemas.errors import ConfigError, ObjectTooLarge, ObjectVanished
+from mmingest.connectors.sources import open_source
+from mmingest.connectors.sources.local import LocalFolderSource, path_from_uri
+from mmingest.connectors.sources.memory import MemorySource
+from mmingest.schemas.errors import ConfigError, ObjectTooLarge, ObjectVanished
 
 KEYS = [
     "a.jpg",

@@ -1,7 +1,7 @@
 import pytest
 
-from connectors.stores.batching import estimated_bytes, request_batches, send_all
-from schemas.errors import InvalidInput, StoreUnavailable
+from mmingest.connectors.stores.batching import estimated_bytes, request_batches, send_all
+from mmingest.schemas.errors import InvalidInput, StoreUnavailable
 from tests.contract.data import make_points
 
 

@@ -6,10 +6,10 @@ from pymilvus.exceptions import ConnectionConfigException, MilvusException
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 from weaviate.exceptions import UnexpectedStatusCodeError, WeaviateQueryError
 
-from connectors.stores.milvus.errors import translate as milvus
-from connectors.stores.qdrant.errors import translate as qdrant
-from connectors.stores.weaviate.errors import translate as weaviate
-from schemas.errors import (
+from mmingest.connectors.stores.milvus.errors import translate as milvus
+from mmingest.connectors.stores.qdrant.errors import translate as qdrant
+from mmingest.connectors.stores.weaviate.errors import translate as weaviate
+from mmingest.schemas.errors import (
     AuthenticationFailed,
     CollectionNotFound,
     InvalidInput,

@@ -4,13 +4,13 @@ import pytest
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from pipelines.captions import (
+from mmingest.pipelines.captions import (
     SidecarError,
     caption_from_metadata,
     caption_from_sidecar,
     clean_caption,
 )
-from pipelines.samples import encode
+from mmingest.pipelines.samples import encode
 
 
 def test_txt_and_json_sidecars():

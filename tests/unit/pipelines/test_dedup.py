@@ -1,4 +1,4 @@
-from pipelines.extract.dedup import KeySet
+from mmingest.pipelines.extract.dedup import KeySet
 
 
 def test_keyset_remembers_keys_through_growth():

@@ -4,10 +4,10 @@ import time
 import numpy as np
 import pytest
 
-from pipelines.embed import embed_images_and_captions, embed_isolating
-from pipelines.retry import RetryPolicy, call_with_retry
-from pipelines.stages import AsyncRunner, chunked, prefetch_map
-from schemas.errors import (
+from mmingest.pipelines.embed import embed_images_and_captions, embed_isolating
+from mmingest.pipelines.retry import RetryPolicy, call_with_retry
+from mmingest.pipelines.stages import AsyncRunner, chunked, prefetch_map
+from mmingest.schemas.errors import (
     AuthenticationFailed,
     CorruptImage,
     InvalidInput,
@@ -239,7 +239,7 @@ def test_a_terminal_error_stops_concurrent_batches_early():
 def test_images_and_captions_go_side_by_side_when_concurrency_allows():
     from PIL import Image
 
-    from schemas.embedding import EmbedderLimits
+    from mmingest.schemas.embedding import EmbedderLimits
 
     both_in_flight = threading.Barrier(2, timeout=5)
     embedder = HashEmbedder(max_batch=8, fail=lambda kind, inputs: both_in_flight.wait())

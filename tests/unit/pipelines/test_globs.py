@@ -1,6 +1,6 @@
 import pytest
 
-from pipelines.globs import glob_pattern, selected
+from mmingest.pipelines.globs import glob_pattern, selected
 
 
 @pytest.mark.parametrize(

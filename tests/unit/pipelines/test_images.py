@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipelines.images import decode_image, fit_image
-from pipelines.samples import encode
-from schemas.embedding import EmbedderLimits
-from schemas.errors import CorruptImage, DecompressionBomb, EmptyObject, UnsupportedFormat
+from mmingest.pipelines.images import decode_image, fit_image
+from mmingest.pipelines.samples import encode
+from mmingest.schemas.embedding import EmbedderLimits
+from mmingest.schemas.errors import CorruptImage, DecompressionBomb, EmptyObject, UnsupportedFormat
 
 MAX = 50_000_000
 

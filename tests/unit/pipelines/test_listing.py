@@ -1,7 +1,7 @@
 import itertools
 
-from pipelines.listing import Ignored, ImageCandidate, pair_sidecars
-from schemas.objects import ObjectInfo
+from mmingest.pipelines.listing import Ignored, ImageCandidate, pair_sidecars
+from mmingest.schemas.objects import ObjectInfo
 
 
 def obj(key: str, etag: str = "e") -> ObjectInfo:

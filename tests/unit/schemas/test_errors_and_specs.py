@@ -1,7 +1,7 @@
 import pytest
 
-from schemas import CollectionSpec, EmbedderInfo, HybridQuery
-from schemas.errors import (
+from mmingest.schemas import CollectionSpec, EmbedderInfo, HybridQuery
+from mmingest.schemas.errors import (
     CorruptImage,
     DecompressionBomb,
     InvalidInput,
@@ -10,7 +10,7 @@ from schemas.errors import (
     TerminalError,
     TransientError,
 )
-from schemas.summary import Failure, RunSummary
+from mmingest.schemas.summary import Failure, RunSummary
 
 
 def test_error_families_say_whether_a_retry_helps():

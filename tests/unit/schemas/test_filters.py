@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import TypeAdapter
 
-from schemas.errors import ConfigError
-from schemas.filters import (
+from mmingest.schemas.errors import ConfigError
+from mmingest.schemas.filters import (
     All,
     AnyOf,
     Eq,

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from schemas import Asset, AssetKind, Point, point_id
-from schemas.points import POINT_NAMESPACE
+from mmingest.schemas import Asset, AssetKind, Point, point_id
+from mmingest.schemas.points import POINT_NAMESPACE
 
 
 def test_point_id_is_deterministic_and_depends_on_uri_and_part():
@@ -40,7 +40,7 @@ def test_point_rejects_empty_or_nested_vectors(bad):
 def test_point_ids_are_the_standard_uuid5():
     import uuid
 
-    from schemas.points import POINT_NAMESPACE, point_id, scoped_id
+    from mmingest.schemas.points import POINT_NAMESPACE, point_id, scoped_id
 
     names = ["", "s3://b/k.jpg", "file:///tmp/é ü/x.png", "memory://x/\n../y", "a" * 5000]
     for name in names:

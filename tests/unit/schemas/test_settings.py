@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from schemas.config import ClipEmbedderConfig, QdrantEdgeStoreConfig
-from schemas.settings import Settings
+from mmingest.schemas.config import ClipEmbedderConfig, QdrantEdgeStoreConfig
+from mmingest.schemas.settings import Settings
 
 
 def test_defaults_are_the_embedded_stack():
@@ -73,7 +73,7 @@ def test_collection_names_are_validated(name):
 
 
 def test_providers_own_variables_fill_unset_keys(monkeypatch):
-    from schemas.config import AzureVisionEmbedderConfig, CohereEmbedderConfig
+    from mmingest.schemas.config import AzureVisionEmbedderConfig, CohereEmbedderConfig
 
     monkeypatch.setenv("MMINGEST_EMBEDDER__KIND", "cohere")
     monkeypatch.setenv("CO_API_KEY", " from-provider-variable ")

@@ -1,10 +1,10 @@
 import pytest
 from pydantic import ValidationError
 
-from connectors.stores import STORES
-from connectors.stores.weaviate.connect import _endpoint
-from schemas.config import MilvusStoreConfig, QdrantStoreConfig, WeaviateStoreConfig
-from schemas.settings import Settings
+from mmingest.connectors.stores import STORES
+from mmingest.connectors.stores.weaviate.connect import _endpoint
+from mmingest.schemas.config import MilvusStoreConfig, QdrantStoreConfig, WeaviateStoreConfig
+from mmingest.schemas.settings import Settings
 
 
 @pytest.mark.parametrize(

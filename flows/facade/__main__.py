@@ -1,0 +1,5 @@
+"""``python -m mmingest``: the ``mmingest`` command line without the console script."""
+
+from mmingest.flows.cli import main
+
+main()
