@@ -136,8 +136,8 @@ def test_points_and_aliases_survive_a_reopen_and_the_file_is_held_by_one_process
     first.upsert("contract", make_points())
     first.set_alias("contract_live", "contract")
     code = (
-        "from connectors.stores.milvus import MilvusStore\n"
-        "from schemas.config import MilvusStoreConfig\n"
+        "from mmingest.connectors.stores.milvus import MilvusStore\n"
+        "from mmingest.schemas.config import MilvusStoreConfig\n"
         f"MilvusStore(MilvusStoreConfig(uri={str(tmp_path / 'milvus.db')!r}))\n"
     )
     command = [sys.executable, "-c", code]

@@ -109,8 +109,8 @@ def test_local_mode_on_a_path_persists_and_is_held_by_one_process(tmp_path):
     first.upsert("contract", make_points())
     first.set_alias("contract_live", "contract")
     code = (
-        "from connectors.stores.qdrant import QdrantStore\n"
-        "from schemas.config import QdrantStoreConfig\n"
+        "from mmingest.connectors.stores.qdrant import QdrantStore\n"
+        "from mmingest.schemas.config import QdrantStoreConfig\n"
         f"QdrantStore(QdrantStoreConfig(path={str(tmp_path / 'local')!r}))\n"
     )
     other = subprocess.run(

@@ -42,8 +42,8 @@ def test_a_second_process_gets_a_clear_lock_error(tmp_path):
     store = QdrantEdgeStore(QdrantEdgeStoreConfig(path=tmp_path / "edge"))
     try:
         code = (
-            "from connectors.stores.qdrant_edge import QdrantEdgeStore\n"
-            "from schemas.config import QdrantEdgeStoreConfig\n"
+            "from mmingest.connectors.stores.qdrant_edge import QdrantEdgeStore\n"
+            "from mmingest.schemas.config import QdrantEdgeStoreConfig\n"
             f"QdrantEdgeStore(QdrantEdgeStoreConfig(path={str(tmp_path / 'edge')!r}))\n"
         )
         result = subprocess.run(

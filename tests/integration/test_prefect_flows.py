@@ -164,7 +164,7 @@ def test_a_served_deployment_runs_on_demand_and_publishes_its_artifact(environme
 def test_the_dask_task_runner(environment, tmp_path):
     script = (
         "import json, sys\n"
-        "from flows.prefect_flows import ingest_images\n"
+        "from mmingest.flows.prefect_flows import ingest_images\n"
         f"result = ingest_images({str(tmp_path / 'dask-pics')!r}, collection='dask')\n"
         "result['dask_cluster_ran'] = 'distributed.deploy.local' in sys.modules\n"
         "print(json.dumps(result))\n"
