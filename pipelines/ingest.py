@@ -26,6 +26,7 @@ from mmingest.connectors.embedders.base import Embedder
 from mmingest.connectors.sources.base import Source
 from mmingest.connectors.stores.base import VectorStore
 from mmingest.pipelines.deadletters import DeadLetterSink
+from mmingest.pipelines.deletes import delete_points
 from mmingest.pipelines.embed import embed_images_and_captions
 from mmingest.pipelines.extract.base import ExtractContext, Prepared, PreparedBatch
 from mmingest.pipelines.extract.catalogs import catalog_format
@@ -45,12 +46,11 @@ from mmingest.schemas.embedding import EmbedderInfo, EmbedderLimits
 from mmingest.schemas.errors import CollectionNotFound, ConfigError, InvalidInput, TransientError
 from mmingest.schemas.objects import ObjectInfo
 from mmingest.schemas.points import Point
-from mmingest.schemas.summary import Failure, RunSummary, Stage
+from mmingest.schemas.summary import IGNORED_EXAMPLES, Failure, RunSummary, Stage
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[RunSummary], None]
-_IGNORED_EXAMPLES = 20
 _WRITES_IN_FLIGHT = 2
 
 
@@ -166,6 +166,23 @@ def _uri_of(item: ImageCandidate | Ignored) -> str:
     return item.image.uri if isinstance(item, ImageCandidate) else item.obj.uri
 
 
+@dataclass(frozen=True)
+class IngestionConfig:
+    """Everything an :class:`Ingestion` is told: where it writes, what it takes and how."""
+
+    collection: str
+    ingest: IngestConfig = field(default_factory=IngestConfig)
+    kinds: frozenset[Kind] = DEFAULT_KINDS
+    pdf: PdfConfig = field(default_factory=PdfConfig)
+    catalog: CatalogConfig = field(default_factory=CatalogConfig)
+    source_config: SourceConfig = field(default_factory=SourceConfig)
+    """Credentials for catalog image references on the source's own storage."""
+    http: HttpConfig = field(default_factory=HttpConfig)
+    tenant: str | None = None
+    retry: RetryPolicy = DEFAULT_RETRY
+    dry_run: bool = False
+
+
 class Ingestion:
     """One ingestion run into one collection.
 
@@ -179,40 +196,31 @@ class Ingestion:
         source: Source,
         embedder: Embedder | None,
         store: VectorStore,
+        config: IngestionConfig,
         *,
-        collection: str,
-        config: IngestConfig,
-        kinds: frozenset[Kind] = DEFAULT_KINDS,
-        pdf: PdfConfig | None = None,
-        catalog: CatalogConfig | None = None,
-        source_config: SourceConfig | None = None,
-        http: HttpConfig | None = None,
-        tenant: str | None = None,
         dead_letters: DeadLetterSink | None = None,
         on_progress: ProgressCallback | None = None,
-        retry: RetryPolicy = DEFAULT_RETRY,
-        dry_run: bool = False,
         evidence: Evidence | None = None,
     ) -> None:
         self.source = source
         self.embedder = embedder
         self.store = store
-        self.collection = collection
-        self.config = config
-        self.kinds = kinds
-        self.pdf = pdf or PdfConfig()
-        self.catalog = catalog or CatalogConfig()
-        self.source_config = source_config or SourceConfig()
-        self.http = http or HttpConfig()
-        self.tenant = tenant
+        self.collection = config.collection
+        self.config = config.ingest
+        self.kinds = config.kinds
+        self.pdf = config.pdf
+        self.catalog = config.catalog
+        self.source_config = config.source_config
+        self.http = config.http
+        self.tenant = config.tenant
         self.dead_letters = dead_letters
         self.on_progress = on_progress
-        self.retry = retry
-        self.dry_run = dry_run
+        self.retry = config.retry
+        self.dry_run = config.dry_run
         self.evidence = evidence
         self.server_side = store.capabilities.server_side_vectors
         self.info = self._vector_space()
-        self.summary = RunSummary(collection=collection, dry_run=dry_run)
+        self.summary = RunSummary(collection=self.collection, dry_run=self.dry_run)
         self._task_ids = itertools.count()
         self._failed_tasks: set[int] = set()  # touched by the writer thread only
 
@@ -233,14 +241,8 @@ class Ingestion:
         self.source.precheck()
         listing = self.source.list(prefix)
         if self.evidence is not None:
-            listing = self._witnessed(listing, self.evidence)
+            listing = self.evidence.witness(listing)
         return self.run_tasks(plan(listing, kinds=self.kinds, config=self.config, only=only))
-
-    @staticmethod
-    def _witnessed(listing: Iterable[ObjectInfo], evidence: Evidence) -> Iterator[ObjectInfo]:
-        for obj in listing:
-            evidence.saw_object(obj.uri)
-            yield obj
 
     def run_tasks(self, tasks: Iterable[Task]) -> RunSummary:
         """Extract, embed and write planned units of work (see :func:`plan`)."""
@@ -331,7 +333,7 @@ class Ingestion:
         summary.changed += prepared.changed
         summary.unchanged += prepared.unchanged
         summary.ignored += len(prepared.ignored)
-        room = _IGNORED_EXAMPLES - len(summary.ignored_examples)
+        room = IGNORED_EXAMPLES - len(summary.ignored_examples)
         summary.ignored_examples += [f"{key}: {why}" for key, why in prepared.ignored[:room]]
         summary.warnings += prepared.warnings
         for key, value in prepared.estimate.items():
@@ -426,12 +428,14 @@ class Ingestion:
             else:
                 result.written += len(chunk)
         if prepared.stale_ids:
-            call_with_retry(
-                partial(self.store.delete, target, prepared.stale_ids, tenant=self.tenant),
-                what=f"deleting {len(prepared.stale_ids)} stale points",
+            result.deleted += delete_points(
+                self.store,
+                target,
+                prepared.stale_ids,
+                tenant=self.tenant,
                 policy=self.retry,
+                what="stale points",
             )
-            result.deleted += len(prepared.stale_ids)
         return result
 
 
@@ -457,14 +461,22 @@ def ingest(
 
     ``kinds`` picks what is ingested: images and PDFs by default, or product catalogs.
     """
+    dead_letters = options.pop("dead_letters", None)
+    on_progress = options.pop("on_progress", None)
+    evidence = options.pop("evidence", None)
     return Ingestion(
         source,
         embedder,
         store,
-        collection=collection,
-        config=config or IngestConfig(),
-        kinds=frozenset(Kind(kind) for kind in kinds),
-        **options,
+        IngestionConfig(
+            collection=collection,
+            ingest=config or IngestConfig(),
+            kinds=frozenset(Kind(kind) for kind in kinds),
+            **options,
+        ),
+        dead_letters=dead_letters,
+        on_progress=on_progress,
+        evidence=evidence,
     ).run(prefix)
 
 
