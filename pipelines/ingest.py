@@ -350,6 +350,7 @@ class Ingestion:
 
     def _fail(self, failures: Iterable[Failure]) -> None:
         for failure in failures:
+            log.info("%s failed at %s: %s", failure.uri, failure.stage, failure.message)
             self.summary.failed += 1
             self.summary.failures.append(failure)
             if self.dead_letters is not None:
