@@ -12,8 +12,7 @@ from mmingest.flows.app import EXIT_PARTIAL, app, err, load_settings, out
 from mmingest.flows.jobs import failed_objects, run_job, settle_dead_letters, spec_from
 from mmingest.flows.runtime import open_runtime
 from mmingest.pipelines.deadletters import DeadLetterSink
-from mmingest.pipelines.ingest import Kind
-from mmingest.pipelines.run import RunSpec, SyncReport
+from mmingest.pipelines.run import Kind, RunSpec, SyncReport
 from mmingest.schemas.settings import Settings
 from mmingest.schemas.summary import Failure
 

@@ -6,8 +6,16 @@ from collections.abc import Iterable, Sequence
 
 from mmingest.flows.runtime import Runtime
 from mmingest.pipelines.deadletters import DeadLetterSink, JsonlDeadLetters, object_uri
-from mmingest.pipelines.ingest import DEFAULT_KINDS, Kind, ProgressCallback
-from mmingest.pipelines.run import Backends, RunOptions, RunSpec, SyncReport, execute
+from mmingest.pipelines.run import (
+    DEFAULT_KINDS,
+    Backends,
+    Kind,
+    ProgressCallback,
+    RunOptions,
+    RunSpec,
+    SyncReport,
+    execute,
+)
 from mmingest.schemas.settings import Settings
 from mmingest.schemas.summary import Failure
 

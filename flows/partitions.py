@@ -13,8 +13,7 @@ from mmingest.flows.app import quiet_libraries
 from mmingest.flows.jobs import backends_of
 from mmingest.flows.parameters import RunParameters, settings_for
 from mmingest.flows.runtime import Runtime, open_embedder
-from mmingest.pipelines.ingest import Task
-from mmingest.pipelines.run import RunSpec, UnitResult, run_unit
+from mmingest.pipelines.run import RunSpec, Unit, UnitResult, run_unit
 from mmingest.schemas.settings import Settings
 
 _STORES: dict[str, VectorStore] = {}
@@ -52,7 +51,7 @@ def close_runtimes() -> None:
         _STORES.clear()
 
 
-def run_units(spec: RunSpec, parameters: RunParameters, units: Sequence[Task]) -> UnitResult:
+def run_units(spec: RunSpec, parameters: RunParameters, units: Sequence[Unit]) -> UnitResult:
     """Run ``units`` of ``spec`` with this process's backends (dead letters recorded here)."""
     runtime = shared_runtime(settings_for(parameters))
     dead_letters = None if spec.options.dry_run else runtime.dead_letters

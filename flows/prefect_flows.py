@@ -39,21 +39,10 @@ from mmingest.flows.parameters import RunParameters, settings_for
 from mmingest.flows.partitions import close_runtimes, run_units, shared_runtime
 from mmingest.flows.prefect_logs import library_logs_to_run
 from mmingest.flows.runners import check_store_fits, task_runner
-from mmingest.pipelines.ingest import Kind, Task
-from mmingest.pipelines.reconcile import Evidence
-from mmingest.pipelines.run import (
-    RunSpec,
-    SyncReport,
-    UnitResult,
-    collect,
-    plan_units,
-    reconcile,
-    unit_name,
-)
+from mmingest.pipelines.run import Kind, RunSpec, Scheduled, SyncReport, Unit, UnitResult, unit_name
 from mmingest.pipelines.versions import next_version, promote
 from mmingest.schemas.errors import TransientError
 from mmingest.schemas.settings import Settings
-from mmingest.schemas.summary import RunSummary
 
 SourceParam = Annotated[
     str, Field(description="Folder, file or bucket URI: ./images, s3://bucket/prefix, gs://, az://")
@@ -99,7 +88,7 @@ def _transient_only(task: Any, task_run: Any, state: Any) -> bool:
 
 @task(name="unit", cache_policy=NO_CACHE, retry_condition_fn=_transient_only)
 def unit_task(
-    spec: RunSpec, parameters: RunParameters, units: list[Task], limit: str | None, strict: bool
+    spec: RunSpec, parameters: RunParameters, units: list[Unit], limit: str | None, strict: bool
 ) -> UnitResult:
     """One unit of work through the pipeline, holding a provider slot when there is a limit."""
     if limit is None:
@@ -131,8 +120,7 @@ def run_flow(spec: RunSpec, parameters: RunParameters, settings: Settings) -> St
     runtime = shared_runtime(settings)
     check_store_fits(settings, runtime.store.capabilities.embedded)
     source, prefix = spec.open(settings.source)
-    evidence = Evidence()
-    total = RunSummary(collection=spec.collection, dry_run=spec.options.dry_run)
+    run = Scheduled(spec, source, prefix)
     # Called from a synchronous flow, the artifact helpers return their values directly.
     progress = cast(
         UUID,
@@ -150,16 +138,16 @@ def run_flow(spec: RunSpec, parameters: RunParameters, settings: Settings) -> St
 
     def settle(future: PrefectFuture[UnitResult]) -> None:
         nonlocal finished
-        collect(total, evidence, future.result())
+        run.add(future.result())
         finished += 1
         update_progress_artifact(
             progress,
             100.0 * finished / max(submitted, 1),
-            description=f"{finished:,} of {submitted:,} units done ({total.seen:,} items)",
+            description=f"{finished:,} of {submitted:,} units done ({run.summary.seen:,} items)",
         )
 
     try:
-        for unit in plan_units(spec, source, prefix, evidence):
+        for unit in run.units():
             named = configured.with_options(task_run_name=unit_name(unit))
             in_flight.append(named.submit(spec, parameters, [unit], limit, strict))
             submitted += 1
@@ -167,20 +155,16 @@ def run_flow(spec: RunSpec, parameters: RunParameters, settings: Settings) -> St
                 settle(in_flight.popleft())
         while in_flight:
             settle(in_flight.popleft())
-        evidence.complete = True
-        report = SyncReport(total)
-        if spec.options.delete or spec.options.dry_run:
-            report.deletions = reconcile(spec, backends_of(runtime), source, prefix, evidence)
-            total.deleted += report.deletions.deleted
+        report = run.finish(backends_of(runtime))
     finally:
         source.close()
-    total.elapsed_s = time.monotonic() - started
+    report.summary.elapsed_s = time.monotonic() - started
     create_markdown_artifact(
         artifacts.report_markdown(report, spec),
         key=f"{key}-summary",
         description=f"mmingest run over {spec.source} into {spec.collection}",
     )
-    update_progress_artifact(progress, 100.0, description=f"done: {total.seen:,} items")
+    update_progress_artifact(progress, 100.0, description=f"done: {report.summary.seen:,} items")
     logger.info("%s: %s", spec.source, artifacts.one_line(report))
     return _final_state(report, settings)
 

@@ -12,8 +12,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mmingest.pipelines.reconcile import Deletions
-from mmingest.pipelines.sync import SyncReport
+from mmingest.pipelines.run import Deletions, SyncReport
 from mmingest.schemas.query import Hit
 from mmingest.schemas.summary import Failure, RunSummary
 

@@ -10,8 +10,9 @@ Two ways to run a spec, with the same counts and outcomes:
 
 - :func:`execute` runs every unit in this process through one pipelined :class:`Ingestion`
   (the CLI, the library's :func:`mmingest.pipelines.sync.sync`);
-- :func:`plan_units` + :func:`run_unit` (anywhere) + :func:`collect` + :func:`reconcile` let a
-  scheduler spread the units over threads, processes or machines (Prefect, Dask).
+- :class:`Scheduled` lists the units, :func:`run_unit` runs some of them anywhere, and
+  :meth:`Scheduled.add` / :meth:`Scheduled.finish` fold the results in and reconcile: a
+  scheduler spreads the units over threads, processes or machines (Prefect, Dask).
 
 Retries, in one place. A transient failure (:class:`~mmingest.schemas.errors.TransientError`)
 is retried by exactly these layers, innermost first:
@@ -69,6 +70,28 @@ from mmingest.pipelines.retry import DEFAULT_RETRY, RetryPolicy
 from mmingest.schemas.config import CatalogConfig, HttpConfig, IngestConfig, PdfConfig, SourceConfig
 from mmingest.schemas.errors import CollectionNotFound
 from mmingest.schemas.summary import RunSummary
+
+__all__ = [
+    "DEFAULT_KINDS",
+    "Backends",
+    "Deletions",
+    "Kind",
+    "ProgressCallback",
+    "RunOptions",
+    "RunSpec",
+    "Scheduled",
+    "SyncReport",
+    "Unit",
+    "UnitResult",
+    "execute",
+    "reconcile",
+    "run_unit",
+    "scope_of",
+    "unit_name",
+]
+
+Unit = Task
+"""A unit of work: a batch of images, one PDF, one catalog (or objects that are not inputs)."""
 
 
 class RunOptions(BaseModel):
@@ -227,18 +250,7 @@ def execute(spec: RunSpec, backends: Backends, source: Source | None = None) -> 
             opened.close()
 
 
-def plan_units(spec: RunSpec, source: Source, prefix: str, evidence: Evidence) -> Iterator[Task]:
-    """The units of work of ``spec``, in listing order, recording what was listed."""
-    source.precheck()
-    yield from plan(
-        evidence.witness(source.list(prefix)),
-        kinds=frozenset(spec.kinds),
-        config=spec.ingest,
-        only=spec.options.only,
-    )
-
-
-def unit_name(unit: Task) -> str:
+def unit_name(unit: Unit) -> str:
     """A short, readable name of a unit: its kind and key range."""
     if isinstance(unit, ImageChunk):
         keys = [candidate.image.key for candidate in unit.candidates]
@@ -252,7 +264,7 @@ def unit_name(unit: Task) -> str:
     return f"not inputs ({len(unit.items)})"
 
 
-def run_unit(spec: RunSpec, backends: Backends, units: Sequence[Task]) -> UnitResult:
+def run_unit(spec: RunSpec, backends: Backends, units: Sequence[Unit]) -> UnitResult:
     """Extract, embed and write ``units`` of ``spec`` in this process (any process)."""
     source, _ = spec.open(backends.source_config)
     evidence = Evidence(keep_records=True)
@@ -263,11 +275,43 @@ def run_unit(spec: RunSpec, backends: Backends, units: Sequence[Task]) -> UnitRe
     return UnitResult(summary, evidence.record_list, sorted(evidence.shielded))
 
 
-def collect(total: RunSummary, evidence: Evidence, result: UnitResult) -> None:
-    """Fold a unit's result into the run's summary and evidence."""
-    total.absorb(result.summary)
-    evidence.saw_records(result.record_ids)
-    evidence.shield(result.shielded)
+class Scheduled:
+    """A run whose units are scheduled elsewhere: lists them, folds their results in, and
+    finishes with reconciliation. The scheduler (a Prefect flow) only moves units around."""
+
+    def __init__(self, spec: RunSpec, source: Source, prefix: str) -> None:
+        self.spec = spec
+        self.source = source
+        self.prefix = prefix
+        self.evidence = Evidence()
+        self.summary = RunSummary(collection=spec.collection, dry_run=spec.options.dry_run)
+
+    def units(self) -> Iterator[Unit]:
+        """The units of work, in listing order, recording what was listed."""
+        self.source.precheck()
+        yield from plan(
+            self.evidence.witness(self.source.list(self.prefix)),
+            kinds=frozenset(self.spec.kinds),
+            config=self.spec.ingest,
+            only=self.spec.options.only,
+        )
+
+    def add(self, result: UnitResult) -> None:
+        """Fold a unit's result into the run's summary and evidence."""
+        self.summary.absorb(result.summary)
+        self.evidence.saw_records(result.record_ids)
+        self.evidence.shield(result.shielded)
+
+    def finish(self, backends: Backends) -> SyncReport:
+        """After every unit was added: reconcile when the options ask, and report."""
+        self.evidence.complete = True
+        report = SyncReport(self.summary)
+        if self.spec.options.delete or self.spec.options.dry_run:
+            report.deletions = reconcile(
+                self.spec, backends, self.source, self.prefix, self.evidence
+            )
+            self.summary.deleted += report.deletions.deleted
+        return report
 
 
 def reconcile(
