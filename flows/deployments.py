@@ -109,18 +109,17 @@ def deploy_to_pool(plan: DeploymentPlan) -> list[str]:
     The entrypoints are module paths: a worker runs the package installed in its image
     (``--image``, for Docker or Kubernetes pools) or environment (process pools).
     """
-    from prefect import deploy
+    from prefect.client.orchestration import get_client
 
-    ids = cast(Any, deploy)(
-        *_deployments(plan),
-        work_pool_name=plan.work_pool,
-        image=plan.image,
-        build=False,
-        push=False,
-        print_next_steps_message=False,
-        ignore_warnings=True,
-    )
-    return [str(deployment_id) for deployment_id in ids]
+    if plan.work_pool is None:
+        raise ConfigError("deploy_to_pool needs a work pool name")
+    with get_client(sync_client=True) as client:
+        client.read_work_pool(plan.work_pool)  # a missing pool fails here, with its name
+    # RunnerDeployment.apply registers quietly (prefect.deploy prints a table and advice).
+    return [
+        str(cast(Any, deployment).apply(work_pool_name=plan.work_pool, image=plan.image))
+        for deployment in _deployments(plan)
+    ]
 
 
 def ensure_provider_limit(settings: Settings) -> str | None:

@@ -102,7 +102,7 @@ def _block_values(path: str, block: str) -> dict[str, Any]:
     """Setting values from the Prefect block ``block`` for ``path``."""
     if path == "source.s3":
         try:
-            from prefect_aws import AwsCredentials  # type: ignore[import-not-found,unused-ignore]
+            from prefect_aws import AwsCredentials  # type: ignore[import-untyped,import-not-found,unused-ignore]
         except ImportError as error:
             raise ConfigError(
                 f"secret_blocks names an AwsCredentials block ({block!r}) but prefect-aws is "
@@ -116,6 +116,9 @@ def _block_values(path: str, block: str) -> dict[str, Any]:
                 value = value.get_secret_value()
             if value:
                 found[f"source.s3.{setting}"] = value
+        endpoint = getattr(credentials.aws_client_parameters, "endpoint_url", None)
+        if endpoint:
+            found["source.s3.endpoint"] = str(endpoint)
         return found
     if path not in secret_paths():
         raise ConfigError(

@@ -85,5 +85,5 @@ def register(
         reason = _unreachable(error)
         if reason is None:
             raise
-        err.print(reason)
+        err.print(reason, soft_wrap=True)
         raise typer.Exit(EXIT_PARTIAL) from None

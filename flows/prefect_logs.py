@@ -3,6 +3,7 @@ logs, also from the pipeline's own worker threads (which carry no Prefect run co
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,3 +55,7 @@ def library_logs_to_run(flow_run_id: UUID, level: int = logging.INFO) -> Iterato
     finally:
         logger.removeHandler(handler)
         logger.setLevel(previous)
+        # Records of the last moments reach the run before it ends (inside an event loop
+        # flush() refuses, and Prefect drains them itself).
+        with contextlib.suppress(RuntimeError):
+            handler.flush()

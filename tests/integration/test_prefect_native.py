@@ -7,6 +7,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -82,9 +83,14 @@ def test_failed_items_end_the_run_failed_after_its_artifacts(environment, tmp_pa
     assert "| objects/s | 0.0 |" not in summary  # the rate is measured
     assert "mmingest-photos-a-progress" in found
 
-    logs = asyncio.run(_read("logs", run_id))
-    library = [log for log in logs if log.name.startswith("mmingest.pipelines")]
-    assert any("broken.jpg" in log.message for log in library), [log.name for log in logs]
+    for _ in range(20):  # logs are shipped in the background
+        logs = asyncio.run(_read("logs", run_id))
+        library = [log for log in logs if log.name.startswith("mmingest.pipelines")]
+        if any("broken.jpg" in log.message for log in library):
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError([(log.name, log.message[:80]) for log in logs])
 
     names = sorted(t.name for t in asyncio.run(_read("tasks", run_id)))
     assert names[0].startswith("images broken.jpg..")  # kind and key range
@@ -154,6 +160,17 @@ def test_secret_values_in_parameters_are_refused_and_blocks_are_read(environment
         )
     )
     assert settings.store.api_key.get_secret_value() == "from-a-block"
+
+    from prefect_aws import AwsCredentials
+
+    AwsCredentials(
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="s3-secret",
+        region_name="eu-west-1",
+    ).save("mmingest-test-aws", overwrite=True)
+    s3 = settings_for(RunParameters(secret_blocks={"source.s3": "mmingest-test-aws"})).source.s3
+    assert (s3.access_key_id, s3.region) == ("AKIDEXAMPLE", "eu-west-1")
+    assert s3.secret_access_key.get_secret_value() == "s3-secret"
 
 
 def test_the_provider_limit_exists_on_every_route(environment):
