@@ -1,7 +1,7 @@
 """Register the flows as Prefect deployments: served from a process, or for a work pool.
 
 One route for work pools: ``mmingest deploy --work-pool`` and ``deploy/prefect.yaml`` both
-register module entrypoints (``mmingest.flows.prefect_flows:sync``...) run from the installed
+register module entrypoints (``mmingest.flows.prefect_flows.sync``...) run from the installed
 package (the image's), never a checkout path of the deploying machine; every deployment has a
 concurrency limit of one run with the configured collision strategy, so two runs of it never
 write one collection at once; the provider's global concurrency limit is created by every route
@@ -25,7 +25,8 @@ FLOWS = {
     "ingest-products": "ingest_products",
     "reembed": "reembed",
 }
-ENTRYPOINTS = {key: f"{MODULE}:{name}" for key, name in FLOWS.items()}
+ENTRYPOINTS = {key: f"{MODULE}.{name}" for key, name in FLOWS.items()}
+"""What Prefect stores for a module entrypoint (``RunnerDeployment`` writes module.function)."""
 STRATEGIES = {"enqueue": "ENQUEUE", "cancel": "CANCEL_NEW"}
 
 

@@ -13,9 +13,11 @@ store: an embedded one is refused, see :func:`mmingest.flows.runners.task_runner
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections import deque
-from typing import Annotated, Any, cast
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from prefect import flow, get_run_logger, task
@@ -30,7 +32,6 @@ from prefect.concurrency.sync import concurrency
 from prefect.context import FlowRunContext
 from prefect.futures import PrefectFuture
 from prefect.states import Completed, Failed
-from pydantic import Field
 
 from mmingest.flows import artifacts
 from mmingest.flows.deployments import ensure_provider_limit
@@ -44,35 +45,34 @@ from mmingest.pipelines.versions import next_version, promote
 from mmingest.schemas.errors import TransientError
 from mmingest.schemas.settings import Settings
 
-SourceParam = Annotated[
-    str, Field(description="Folder, file or bucket URI: ./images, s3://bucket/prefix, gs://, az://")
-]
-PrefixParam = Annotated[str, Field(description="Only keys starting with this prefix.")]
-KindsParam = Annotated[
-    list[Kind] | None,
-    Field(description="What to take: images, pdfs, products (default: images and pdfs)."),
-]
-CollectionParam = Annotated[
-    str | None,
-    Field(description="Target collection or alias (default: the worker's MMINGEST_COLLECTION)."),
-]
-TenantParam = Annotated[str | None, Field(description="Tenant stamped on every point.")]
-SettingsParam = Annotated[
-    dict[str, Any] | None,
-    Field(
-        description="Non-secret settings on top of the worker's, nested as in mmingest.toml "
-        '(e.g. {"ingest": {"batch_size": 32}}). Credentials are refused here.'
-    ),
-]
-SecretBlocksParam = Annotated[
-    dict[str, str] | None,
-    Field(
-        description="Credentials from Prefect blocks: a secret setting and a Secret block name "
-        '({"embedder.api_key": "cohere-key"}), or "source.s3" and an AwsCredentials block.'
-    ),
-]
-ForceParam = Annotated[bool, Field(description="Delete even beyond sync.max_delete_fraction.")]
-DryRunParam = Annotated[bool, Field(description="Report adds, updates and deletes; write nothing.")]
+PARAMETERS = {
+    "source": "Folder, file or bucket URI: ./images, s3://bucket/prefix, gs://, az://",
+    "prefix": "Only keys starting with this prefix.",
+    "kinds": "What to take: images, pdfs, products (default: images and pdfs).",
+    "collection": "Target collection or alias (default: the worker's MMINGEST_COLLECTION).",
+    "tenant": "Tenant stamped on every point.",
+    "force": "Delete even beyond sync.max_delete_fraction.",
+    "dry_run": "Report adds, updates and deletes; write nothing.",
+    "embedder": "The new embedder's settings, e.g. {'model': 'google/siglip-base-patch16-224'} "
+    "(no credentials).",
+    "keep_previous": "Keep the previous collection version after the alias swap.",
+    "settings": "Non-secret settings on top of the worker's, nested as in mmingest.toml, e.g. "
+    "{'ingest': {'batch_size': 32}}. Credentials are refused here.",
+    "secret_blocks": "Credentials from Prefect blocks: a secret setting and a Secret block name, "
+    "e.g. {'embedder.api_key': 'cohere-key'}, or 'source.s3' and an AwsCredentials block.",
+}
+"""What each flow parameter means: the UI shows it under the parameter's field."""
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _described(function: F) -> F:
+    """Append an ``Args:`` section from :data:`PARAMETERS`: Prefect reads parameter
+    descriptions from the flow's docstring."""
+    names = inspect.signature(function).parameters
+    lines = [f"    {name}: {PARAMETERS[name]}" for name in names]
+    function.__doc__ = (function.__doc__ or "") + "\n\nArgs:\n" + "\n".join(lines) + "\n"
+    return function
 
 
 def _transient_only(task: Any, task_run: Any, state: Any) -> bool:
@@ -215,13 +215,14 @@ def _flow_body(
 
 
 @flow(name="ingest-images", task_runner=task_runner())
+@_described
 def ingest_images(
-    source: SourceParam,
-    prefix: PrefixParam = "",
-    collection: CollectionParam = None,
-    tenant: TenantParam = None,
-    settings: SettingsParam = None,
-    secret_blocks: SecretBlocksParam = None,
+    source: str,
+    prefix: str = "",
+    collection: str | None = None,
+    tenant: str | None = None,
+    settings: dict[str, Any] | None = None,
+    secret_blocks: dict[str, str] | None = None,
 ) -> State[Any]:
     """Ingest the images of a folder or bucket (new and changed ones only)."""
     parameters = _parameters(collection, tenant, settings, secret_blocks)
@@ -229,13 +230,14 @@ def ingest_images(
 
 
 @flow(name="ingest-pdfs", task_runner=task_runner())
+@_described
 def ingest_pdfs(
-    source: SourceParam,
-    prefix: PrefixParam = "",
-    collection: CollectionParam = None,
-    tenant: TenantParam = None,
-    settings: SettingsParam = None,
-    secret_blocks: SecretBlocksParam = None,
+    source: str,
+    prefix: str = "",
+    collection: str | None = None,
+    tenant: str | None = None,
+    settings: dict[str, Any] | None = None,
+    secret_blocks: dict[str, str] | None = None,
 ) -> State[Any]:
     """Ingest the PDFs of a folder or bucket, one point per page."""
     parameters = _parameters(collection, tenant, settings, secret_blocks)
@@ -243,13 +245,14 @@ def ingest_pdfs(
 
 
 @flow(name="ingest-products", task_runner=task_runner())
+@_described
 def ingest_products(
-    source: SourceParam,
-    prefix: PrefixParam = "",
-    collection: CollectionParam = None,
-    tenant: TenantParam = None,
-    settings: SettingsParam = None,
-    secret_blocks: SecretBlocksParam = None,
+    source: str,
+    prefix: str = "",
+    collection: str | None = None,
+    tenant: str | None = None,
+    settings: dict[str, Any] | None = None,
+    secret_blocks: dict[str, str] | None = None,
 ) -> State[Any]:
     """Ingest the product catalogs of a folder or bucket, one point per record."""
     parameters = _parameters(collection, tenant, settings, secret_blocks)
@@ -257,16 +260,17 @@ def ingest_products(
 
 
 @flow(name="sync", task_runner=task_runner())
+@_described
 def sync(
-    source: SourceParam,
-    kinds: KindsParam = None,
-    prefix: PrefixParam = "",
-    collection: CollectionParam = None,
-    tenant: TenantParam = None,
-    force: ForceParam = False,
-    dry_run: DryRunParam = False,
-    settings: SettingsParam = None,
-    secret_blocks: SecretBlocksParam = None,
+    source: str,
+    kinds: list[Kind] | None = None,
+    prefix: str = "",
+    collection: str | None = None,
+    tenant: str | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+    settings: dict[str, Any] | None = None,
+    secret_blocks: dict[str, str] | None = None,
 ) -> State[Any]:
     """Keep a collection in sync with a source URI: embed new and changed objects, delete the
     points of vanished ones (guarded)."""
@@ -277,14 +281,15 @@ def sync(
 
 
 @flow(name="backfill", task_runner=task_runner())
+@_described
 def backfill(
-    source: SourceParam,
-    kinds: KindsParam = None,
-    prefix: PrefixParam = "",
-    collection: CollectionParam = None,
-    tenant: TenantParam = None,
-    settings: SettingsParam = None,
-    secret_blocks: SecretBlocksParam = None,
+    source: str,
+    kinds: list[Kind] | None = None,
+    prefix: str = "",
+    collection: str | None = None,
+    tenant: str | None = None,
+    settings: dict[str, Any] | None = None,
+    secret_blocks: dict[str, str] | None = None,
 ) -> State[Any]:
     """Ingest a whole bucket, resumably: a rerun skips everything already written."""
     parameters = _parameters(collection, tenant, settings, secret_blocks)
@@ -292,20 +297,17 @@ def backfill(
 
 
 @flow(name="reembed", task_runner=task_runner())
+@_described
 def reembed(
-    source: SourceParam,
-    embedder: Annotated[
-        dict[str, Any], Field(description="The new embedder's settings (no credentials).")
-    ],
-    kinds: KindsParam = None,
-    prefix: PrefixParam = "",
-    collection: CollectionParam = None,
-    tenant: TenantParam = None,
-    keep_previous: Annotated[
-        bool, Field(description="Keep the previous version after the alias swap.")
-    ] = False,
-    settings: SettingsParam = None,
-    secret_blocks: SecretBlocksParam = None,
+    source: str,
+    embedder: dict[str, Any],
+    kinds: list[Kind] | None = None,
+    prefix: str = "",
+    collection: str | None = None,
+    tenant: str | None = None,
+    keep_previous: bool = False,
+    settings: dict[str, Any] | None = None,
+    secret_blocks: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Re-embed a source with another model or dimension into a new collection version, then
     swap the alias to it atomically (readers never see a mix of vector spaces)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 import time
@@ -196,6 +197,8 @@ def _deployment(name: str):
 
 
 def test_work_pool_deployments_are_one_route_with_a_concurrency_limit(environment, tmp_path):
+    from mmingest.flows.deployments import ENTRYPOINTS
+
     env = {**os.environ, **environment, "MMINGEST_FLOW__COLLISION_STRATEGY": "cancel"}
     subprocess.run(
         [
@@ -243,9 +246,9 @@ def test_work_pool_deployments_are_one_route_with_a_concurrency_limit(environmen
     printed = (done.stdout + done.stderr).strip().splitlines()
     assert len(printed) <= 8, printed  # quiet: one line per deployment, no Prefect advice
     deployment = _deployment("sync/pooled-sync")
-    assert deployment.entrypoint == "mmingest.flows.prefect_flows:sync"
+    assert deployment.entrypoint == ENTRYPOINTS["sync"] == "mmingest.flows.prefect_flows.sync"
     assert str(ROOT) not in str(deployment.pull_steps)
-    assert deployment.concurrency_limit == 1
+    assert deployment.global_concurrency_limit.limit == 1
     assert str(deployment.concurrency_options.collision_strategy).endswith("CANCEL_NEW")
     assert "description" in str(deployment.parameter_openapi_schema["properties"]["source"])
 
@@ -266,3 +269,91 @@ def test_an_unreachable_api_is_one_line(tmp_path):
     lines = (done.stdout + done.stderr).strip().splitlines()
     assert done.returncode != 0
     assert len(lines) == 1 and "cannot reach the Prefect API" in lines[0], lines
+
+
+def test_prefect_yaml_registers_the_same_deployments(environment, tmp_path):
+    from mmingest.flows.deployments import ENTRYPOINTS
+
+    env = {**os.environ, **environment, "PREFECT_CLI_PROMPT": "false"}
+    subprocess.run(
+        [sys.executable, "-m", "prefect", "work-pool", "create", "mmingest", "--type", "process"],
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "prefect",
+            "--no-prompt",
+            "deploy",
+            "--all",
+            "--prefect-file",
+            str(ROOT / "deploy" / "prefect.yaml"),
+        ],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    for flow, key in (("sync", "sync"), ("backfill", "backfill"), ("ingest-pdfs", "ingest-pdfs")):
+        deployment = _deployment(f"{flow}/products-{key}")
+        assert deployment.entrypoint == ENTRYPOINTS[key]
+        assert not deployment.pull_steps  # code from the image, as `deploy --work-pool`
+        assert deployment.global_concurrency_limit.limit == 1
+
+
+def _run_deployment(env: dict[str, str], name: str) -> str:
+    triggered = subprocess.run(
+        [sys.executable, "-m", "prefect", "deployment", "run", name],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert triggered.returncode == 0, triggered.stdout + triggered.stderr
+    return re.search(r"UUID: ([0-9a-f-]{36})", triggered.stdout).group(1)
+
+
+def test_overlapping_runs_of_a_deployment_collide_as_configured(environment, tmp_path):
+    from prefect.client.orchestration import get_client
+
+    folder = tmp_path / "served"
+    write_images(folder, 8)
+    env = {**os.environ, **environment, "MMINGEST_FLOW__COLLISION_STRATEGY": "cancel"}
+    served = subprocess.Popen(
+        [sys.executable, "-m", "mmingest", "deploy", str(folder), "--serve", "-c", "collide"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                _deployment("sync/collide-sync")
+                break
+            except Exception:
+                assert served.poll() is None and time.monotonic() < deadline
+                time.sleep(1)
+        runs = [_run_deployment(env, "sync/collide-sync") for _ in range(2)]
+        deadline = time.monotonic() + 300
+        while True:
+            with get_client(sync_client=True) as client:
+                states = [client.read_flow_run(run).state for run in runs]
+            if all(state is not None and state.is_final() for state in states):
+                break
+            assert time.monotonic() < deadline, states
+            time.sleep(1)
+        kinds = sorted(state.type.value for state in states)
+        assert kinds == ["CANCELLED", "COMPLETED"], states  # never two writers on one collection
+    finally:
+        served.terminate()
+        try:
+            served.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            served.kill()

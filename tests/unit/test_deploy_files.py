@@ -19,7 +19,7 @@ def test_every_flow_has_a_deployment_whose_parameters_it_accepts():
     config = yaml.safe_load((DEPLOY / "prefect.yaml").read_text(encoding="utf-8"))
     seen = set()
     for deployment in config["deployments"]:
-        path, function = deployment["entrypoint"].split(":")
+        path, function = deployment["entrypoint"].rsplit(".", 1)
         assert path == "mmingest.flows.prefect_flows"  # the installed module, as deploy --work-pool
         assert deployment["concurrency_limit"]["limit"] == 1
         assert deployment["concurrency_limit"]["collision_strategy"] in {"ENQUEUE", "CANCEL_NEW"}
@@ -32,7 +32,7 @@ def test_every_flow_has_a_deployment_whose_parameters_it_accepts():
     assert config["pull"] == []  # no checkout path: code comes from the image
     entrypoints = {d["entrypoint"] for d in config["deployments"]}
     assert entrypoints == set(ENTRYPOINTS.values())  # the same as `mmingest deploy --work-pool`
-    sync = next(d for d in config["deployments"] if d["entrypoint"].endswith(":sync"))
+    sync = next(d for d in config["deployments"] if d["entrypoint"].endswith(".sync"))
     assert sync["schedules"][0]["cron"]
 
 
