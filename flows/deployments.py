@@ -66,13 +66,23 @@ class DeploymentPlan:
         )
 
 
+def _embedded(settings: Settings) -> bool:
+    """Whether the configured store lives under a local path (judged from its settings, before
+    anything is opened)."""
+    store = settings.store
+    if store.kind == "qdrant-edge":
+        return True
+    if store.kind == "milvus":
+        return "://" not in str(getattr(store, "uri", "") or "")
+    if store.kind == "qdrant":
+        return getattr(store, "path", None) is not None
+    return False
+
+
 def check_state_dir(settings: Settings) -> None:
-    """Refuse a relative state directory for work-pool deployments: a worker would put the
-    embedded store, caches and dead letters wherever its flow run happens to start."""
-    embedded_store = settings.store.kind in ("qdrant-edge",) or (
-        settings.store.kind == "milvus" and "://" not in str(getattr(settings.store, "uri", ""))
-    )
-    if not settings.state_dir.is_absolute() and embedded_store:
+    """Refuse a relative state directory where work-pool workers run flows: a worker would put
+    the embedded store, caches and dead letters wherever its flow run happens to start."""
+    if not settings.state_dir.is_absolute() and _embedded(settings):
         raise ConfigError(
             f"state_dir is relative ({settings.state_dir}): workers of a pool would write the "
             "embedded store and caches into whatever folder a run starts in. Set "

@@ -34,7 +34,7 @@ from prefect.futures import PrefectFuture
 from prefect.states import Completed, Failed
 
 from mmingest.flows import artifacts
-from mmingest.flows.deployments import ensure_provider_limit
+from mmingest.flows.deployments import check_state_dir, ensure_provider_limit
 from mmingest.flows.jobs import backends_of, spec_from
 from mmingest.flows.parameters import RunParameters, settings_for
 from mmingest.flows.partitions import close_runtimes, run_units, shared_runtime
@@ -199,6 +199,8 @@ def _flow_body(
     assert context is not None and context.flow_run is not None
     with library_logs_to_run(context.flow_run.id):
         settings = settings_for(parameters)
+        if context.flow_run.work_pool_name:  # a pool's worker: nothing relative to its cwd
+            check_state_dir(settings)
         spec = spec_from(
             settings,
             source,
