@@ -13,7 +13,8 @@ from mmingest.flows.app import quiet_libraries
 from mmingest.flows.jobs import backends_of
 from mmingest.flows.parameters import RunParameters, settings_for
 from mmingest.flows.runtime import Runtime, open_embedder
-from mmingest.pipelines.run import RunSpec, Unit, UnitResult, run_unit
+from mmingest.pipelines.run import RunSpec
+from mmingest.pipelines.units import Unit, UnitResult, run_unit
 from mmingest.schemas.settings import Settings
 
 _STORES: dict[str, VectorStore] = {}

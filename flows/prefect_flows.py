@@ -40,7 +40,8 @@ from mmingest.flows.parameters import RunParameters, settings_for
 from mmingest.flows.partitions import close_runtimes, run_units, shared_runtime
 from mmingest.flows.prefect_logs import library_logs_to_run
 from mmingest.flows.runners import check_store_fits, task_runner
-from mmingest.pipelines.run import Kind, RunSpec, Scheduled, SyncReport, Unit, UnitResult, unit_name
+from mmingest.pipelines.run import Kind, RunSpec, SyncReport
+from mmingest.pipelines.units import Scheduled, Unit, UnitResult, unit_name
 from mmingest.pipelines.versions import next_version, promote
 from mmingest.schemas.errors import TransientError
 from mmingest.schemas.settings import Settings

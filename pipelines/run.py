@@ -10,9 +10,9 @@ Two ways to run a spec, with the same counts and outcomes:
 
 - :func:`execute` runs every unit in this process through one pipelined :class:`Ingestion`
   (the CLI, the library's :func:`mmingest.pipelines.sync.sync`);
-- :class:`Scheduled` lists the units, :func:`run_unit` runs some of them anywhere, and
-  :meth:`Scheduled.add` / :meth:`Scheduled.finish` fold the results in and reconcile: a
-  scheduler spreads the units over threads, processes or machines (Prefect, Dask).
+- :mod:`mmingest.pipelines.units` lists the units, runs some of them anywhere and folds the
+  results in before reconciling: a scheduler spreads the units over threads, processes or
+  machines (Prefect, Dask).
 
 Retries, in one place. A transient failure (:class:`~mmingest.schemas.errors.TransientError`)
 is retried by exactly these layers, innermost first:
@@ -40,7 +40,7 @@ Nothing else retries: the copy of the vanished-points delete that ran without la
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,16 +54,10 @@ from mmingest.pipelines.deadletters import DeadLetterSink
 from mmingest.pipelines.deletes import delete_points
 from mmingest.pipelines.ingest import (
     DEFAULT_KINDS,
-    CatalogTask,
-    DocumentTask,
-    IgnoredTask,
-    ImageChunk,
     Ingestion,
     IngestionConfig,
     Kind,
     ProgressCallback,
-    Task,
-    plan,
 )
 from mmingest.pipelines.reconcile import KIND_OF_RUN, Deletions, Evidence, Scope, plan_deletions
 from mmingest.pipelines.retry import DEFAULT_RETRY, RetryPolicy
@@ -79,19 +73,11 @@ __all__ = [
     "ProgressCallback",
     "RunOptions",
     "RunSpec",
-    "Scheduled",
     "SyncReport",
-    "Unit",
-    "UnitResult",
     "execute",
     "reconcile",
-    "run_unit",
     "scope_of",
-    "unit_name",
 ]
-
-Unit = Task
-"""A unit of work: a batch of images, one PDF, one catalog (or objects that are not inputs)."""
 
 
 class RunOptions(BaseModel):
@@ -179,15 +165,6 @@ class SyncReport:
         return len(self.deletions.vanished_ids)
 
 
-@dataclass
-class UnitResult:
-    """A unit's summary and what it saw, for the run's reconciliation."""
-
-    summary: RunSummary
-    record_ids: list[str] = field(default_factory=list)
-    shielded: list[str] = field(default_factory=list)
-
-
 def scope_of(source: Source, *, prefix: str, config: IngestConfig, kinds: Sequence[Kind]) -> Scope:
     """The points a run over ``source`` answers for."""
     probe = source.uri_of("x")
@@ -201,7 +178,7 @@ def scope_of(source: Source, *, prefix: str, config: IngestConfig, kinds: Sequen
     )
 
 
-def _ingestion(
+def ingestion_for(
     spec: RunSpec, backends: Backends, source: Source, evidence: Evidence | None
 ) -> Ingestion:
     """The one place an :class:`Ingestion` is configured from a spec."""
@@ -239,7 +216,8 @@ def execute(spec: RunSpec, backends: Backends, source: Source | None = None) -> 
     )
     try:
         evidence = Evidence()
-        summary = _ingestion(spec, backends, opened, evidence).run(prefix, only=spec.options.only)
+        ingestion = ingestion_for(spec, backends, opened, evidence)
+        summary = ingestion.run(prefix, only=spec.options.only)
         report = SyncReport(summary)
         if spec.options.delete or spec.options.dry_run:
             report.deletions = reconcile(spec, backends, opened, prefix, evidence)
@@ -248,70 +226,6 @@ def execute(spec: RunSpec, backends: Backends, source: Source | None = None) -> 
     finally:
         if source is None:
             opened.close()
-
-
-def unit_name(unit: Unit) -> str:
-    """A short, readable name of a unit: its kind and key range."""
-    if isinstance(unit, ImageChunk):
-        keys = [candidate.image.key for candidate in unit.candidates]
-        span = keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]}"
-        return f"images {span} ({len(keys)})"
-    if isinstance(unit, DocumentTask):
-        return f"pdf {unit.obj.key}"
-    if isinstance(unit, CatalogTask):
-        return f"products {unit.obj.key}"
-    assert isinstance(unit, IgnoredTask)
-    return f"not inputs ({len(unit.items)})"
-
-
-def run_unit(spec: RunSpec, backends: Backends, units: Sequence[Unit]) -> UnitResult:
-    """Extract, embed and write ``units`` of ``spec`` in this process (any process)."""
-    source, _ = spec.open(backends.source_config)
-    evidence = Evidence(keep_records=True)
-    try:
-        summary = _ingestion(spec, backends, source, evidence).run_tasks(units)
-    finally:
-        source.close()
-    return UnitResult(summary, evidence.record_list, sorted(evidence.shielded))
-
-
-class Scheduled:
-    """A run whose units are scheduled elsewhere: lists them, folds their results in, and
-    finishes with reconciliation. The scheduler (a Prefect flow) only moves units around."""
-
-    def __init__(self, spec: RunSpec, source: Source, prefix: str) -> None:
-        self.spec = spec
-        self.source = source
-        self.prefix = prefix
-        self.evidence = Evidence()
-        self.summary = RunSummary(collection=spec.collection, dry_run=spec.options.dry_run)
-
-    def units(self) -> Iterator[Unit]:
-        """The units of work, in listing order, recording what was listed."""
-        self.source.precheck()
-        yield from plan(
-            self.evidence.witness(self.source.list(self.prefix)),
-            kinds=frozenset(self.spec.kinds),
-            config=self.spec.ingest,
-            only=self.spec.options.only,
-        )
-
-    def add(self, result: UnitResult) -> None:
-        """Fold a unit's result into the run's summary and evidence."""
-        self.summary.absorb(result.summary)
-        self.evidence.saw_records(result.record_ids)
-        self.evidence.shield(result.shielded)
-
-    def finish(self, backends: Backends) -> SyncReport:
-        """After every unit was added: reconcile when the options ask, and report."""
-        self.evidence.complete = True
-        report = SyncReport(self.summary)
-        if self.spec.options.delete or self.spec.options.dry_run:
-            report.deletions = reconcile(
-                self.spec, backends, self.source, self.prefix, self.evidence
-            )
-            self.summary.deleted += report.deletions.deleted
-        return report
 
 
 def reconcile(

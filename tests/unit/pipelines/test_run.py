@@ -8,17 +8,9 @@ import pickle
 import pytest
 
 from mmingest.flows.parameters import refuse_secrets, secret_paths
-from mmingest.pipelines.run import (
-    Backends,
-    Kind,
-    RunOptions,
-    RunSpec,
-    Scheduled,
-    execute,
-    run_unit,
-    unit_name,
-)
+from mmingest.pipelines.run import Backends, Kind, RunOptions, RunSpec, execute
 from mmingest.pipelines.samples import encode
+from mmingest.pipelines.units import Scheduled, run_unit, unit_name
 from mmingest.schemas.config import IngestConfig
 from mmingest.schemas.errors import ConfigError
 from tests.support.corpus import picture, simple_pdf, truncated_jpeg
