@@ -235,8 +235,14 @@ class S3SourceConfig(_Config):
 class GcsSourceConfig(_Config):
     """Google Cloud Storage. Unset values come from ``GOOGLE_*`` variables and ADC."""
 
-    service_account_path: Path | None = Field(None, description="Service account JSON file.")
+    service_account_path: Path | None = Field(
+        None, description="Service account JSON file; else GOOGLE_SERVICE_ACCOUNT(_PATH)."
+    )
+    endpoint: str | None = Field(
+        None, description="GCS-compatible base URL (emulators); else the key file's or Google's."
+    )
     anonymous: bool = Field(False, description="Unsigned requests (public buckets).")
+    allow_http: bool = Field(False, description="Allow plain-HTTP endpoints (local servers).")
 
 
 class AzureSourceConfig(_Config):
@@ -245,7 +251,11 @@ class AzureSourceConfig(_Config):
     account_name: str | None = Field(None, description="Else AZURE_STORAGE_ACCOUNT_NAME.")
     account_key: SecretStr | None = Field(None, description="Else AZURE_STORAGE_ACCOUNT_KEY.")
     sas_token: SecretStr | None = Field(None, description="Shared access signature.")
-    endpoint: str | None = Field(None, description="Blob endpoint URL override.")
+    endpoint: str | None = Field(
+        None, description="Blob endpoint URL override (path-style: http://host:port/account)."
+    )
+    anonymous: bool = Field(False, description="Unsigned requests (public containers).")
+    allow_http: bool = Field(False, description="Allow plain-HTTP endpoints (local servers).")
     use_emulator: bool = Field(False, description="Talk to a local Azurite emulator.")
 
 

@@ -49,6 +49,7 @@ def _gcs_options(config: SourceConfig) -> Any:
     gcs = config.gcs
     options: dict[str, Any] = {
         "service_account": str(gcs.service_account_path) if gcs.service_account_path else None,
+        "base_url": gcs.endpoint,
         "skip_signature": gcs.anonymous or None,
     }
     return {key: value for key, value in options.items() if value is not None}
@@ -62,6 +63,7 @@ def _azure_options(config: SourceConfig) -> Any:
         "sas_key": _secret(azure.sas_token),
         "endpoint": azure.endpoint,
         "use_emulator": azure.use_emulator or None,
+        "skip_signature": azure.anonymous or None,
     }
     return {key: value for key, value in options.items() if value is not None}
 
@@ -94,7 +96,12 @@ class ObjectStoreSource:
         client = {
             "timeout": timedelta(seconds=config.timeout_s),
             "connect_timeout": timedelta(seconds=min(config.timeout_s, 10.0)),
-            "allow_http": config.s3.allow_http or config.azure.use_emulator,
+            # each scheme's own switch: an S3 test endpoint must not open Azure to plain HTTP
+            "allow_http": {
+                "s3": config.s3.allow_http,
+                "gs": config.gcs.allow_http,
+                "az": config.azure.allow_http or config.azure.use_emulator,
+            }[self.scheme],
         }
         retry = {"max_retries": config.max_retries, "retry_timeout": timedelta(seconds=120)}
         common: dict[str, Any] = {
