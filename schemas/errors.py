@@ -100,6 +100,10 @@ class ObjectVanished(InvalidInput):
     """The object was listed but was gone (deleted or replaced) when it was read."""
 
 
+class UnreadableMetadata(InvalidInput):
+    """The object's stored metadata cannot be decoded (e.g. a raw non-ASCII header value)."""
+
+
 class InputRejected(InvalidInput):
     """An embedding provider refused this input (its format, size, length or content)."""
 

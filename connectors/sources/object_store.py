@@ -8,6 +8,7 @@ the network is fast. Listing streams page by page; reads are async.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any, BinaryIO, cast
@@ -21,6 +22,7 @@ from mmingest.schemas.errors import (
     MmingestError,
     ObjectVanished,
     SourceUnavailable,
+    UnreadableMetadata,
 )
 from mmingest.schemas.objects import ObjectInfo
 
@@ -69,9 +71,24 @@ def _azure_options(config: SourceConfig) -> Any:
 
 
 def _first_line(error: BaseException) -> str:
-    # obstore messages carry a multi-line debug dump (with the request URL, never secrets);
-    # the first line says what happened.
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    # obstore messages carry a multi-line debug dump (with the request URL, never secrets)
+    # after a summary that says what happened. A key in the summary may itself hold a newline
+    # or another control character: those are escaped, so the key is named whole on one line.
+    text = str(error).strip()
+    if not text:
+        return type(error).__name__
+    summary = text.split("\n\nDebug source:", 1)[0]
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in summary)
+
+
+_STATUS = re.compile(r"(?:status code: |status: )(\d{3})\b")
+
+
+def _http_status(error: BaseException) -> int | None:
+    """The HTTP status in an obstore error: listings report a refusal as a generic error
+    with the status inside (all three clouds), so the exception type alone is not enough."""
+    found = _STATUS.search(str(error))
+    return int(found.group(1)) if found else None
 
 
 class ObjectStoreSource:
@@ -142,7 +159,15 @@ class ObjectStoreSource:
             )
         if isinstance(error, FileNotFoundError):
             return ObjectVanished(f"{where} does not exist (deleted after listing?)")
-        if isinstance(error, PermissionError) or "Unauthenticated" in type(error).__name__:
+        if "non UTF-8 characters" in message and "Metadata value" in message:
+            # obstore refuses a response whose metadata header is not visible ASCII (a caption
+            # with an accent written raw by some SDKs): no retry reads that object.
+            return UnreadableMetadata(
+                f"{action} {where} failed: {message}. Store non-ASCII metadata RFC 2047-encoded "
+                "(=?UTF-8?B?...?=) or put the caption in a sidecar file"
+            )
+        refused = _http_status(error) in (401, 403)
+        if refused or isinstance(error, PermissionError) or "Unauthenticated" in type(error).__name__:
             return AuthenticationFailed(
                 f"{action} {where} was refused: {message}. Check the credentials "
                 f"(MMINGEST_SOURCE__{self.scheme.upper()}__* or the cloud's standard variables)"

@@ -22,6 +22,7 @@ from mmingest.schemas.errors import (
     ConfigError,
     ObjectTooLarge,
     ObjectVanished,
+    UnreadableMetadata,
 )
 from tests.contract.source_harness import Behaviour, SourceHarness
 from tests.emulators.faulty_proxy import listings, object_reads
@@ -240,3 +241,21 @@ class SourceContract:
         assert [obj.key for obj in source.list()] == ["open/a.png", "open/b.png"]
         assert read(source, "open/b.png").data == b"public b"
 
+
+    def test_metadata_a_client_cannot_decode_fails_that_object_alone(self, harness):
+        try:
+            harness.put("raw.png", b"r", {"caption": "café crème"})
+        except Exception:  # noqa: BLE001 - some SDKs refuse non-ASCII headers themselves
+            pytest.skip(f"{harness.name}: the service's own client refuses non-ASCII metadata")
+        harness.put("fine.png", b"f", {"caption": "plain"})
+        source = harness.source()
+        if not harness.behaviour.network:
+            assert read(source, "raw.png").metadata == (
+                {"caption": "café crème"} if harness.behaviour.metadata else {}
+            )
+            return
+        # The value travels as a raw header; obstore refuses the whole response. That is a
+        # property of the object, so it is terminal (dead-lettered alone), never retried.
+        with pytest.raises(UnreadableMetadata, match="raw.png.*RFC 2047"):
+            read(source, "raw.png")
+        assert read(source, "fine.png").metadata == {"caption": "plain"}
