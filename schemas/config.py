@@ -267,7 +267,12 @@ class SourceConfig(_Config):
     azure: AzureSourceConfig = Field(default_factory=AzureSourceConfig)
     max_retries: int = Field(4, ge=0, le=20, description="Retries of a failed request.")
     timeout_s: float = Field(60.0, gt=0, description="Per-request timeout.")
-    list_page_size: int = Field(1000, ge=1, le=10_000, description="Keys per listing page.")
+    list_page_size: int = Field(
+        1000,
+        ge=1,
+        le=10_000,
+        description="Keys handed over per listing batch (server pages are the service's own).",
+    )
 
 
 class HttpConfig(_Config):

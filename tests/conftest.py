@@ -16,11 +16,11 @@ from mmingest.connectors.embedders.clip import ClipEmbedder
 from mmingest.connectors.stores.qdrant_edge import QdrantEdgeStore
 from mmingest.pipelines.samples import write_images
 from mmingest.schemas.config import ClipEmbedderConfig, QdrantEdgeStoreConfig
+from tests.support.azurite import AzuriteServer, start_azurite
+from tests.support.gcs import GcsServer, start_gcs_server
 from tests.support.ledger import LEDGER, Ledger
 from tests.support.models import build_tiny_clip
 from tests.support.prefect_server import start_prefect_server
-from tests.support.azurite import AzuriteServer, start_azurite
-from tests.support.gcs import GcsServer, start_gcs_server
 from tests.support.s3 import S3Server, start_s3_server
 
 

@@ -167,7 +167,11 @@ class ObjectStoreSource:
                 "(=?UTF-8?B?...?=) or put the caption in a sidecar file"
             )
         refused = _http_status(error) in (401, 403)
-        if refused or isinstance(error, PermissionError) or "Unauthenticated" in type(error).__name__:
+        if (
+            refused
+            or isinstance(error, PermissionError)
+            or "Unauthenticated" in type(error).__name__
+        ):
             return AuthenticationFailed(
                 f"{action} {where} was refused: {message}. Check the credentials "
                 f"(MMINGEST_SOURCE__{self.scheme.upper()}__* or the cloud's standard variables)"

@@ -55,9 +55,9 @@ class SourceHarness:
         raise NotImplementedError
 
     @contextmanager
-    def proxied(self, *, page_size: int = 1000, max_retries: int = 3) -> Iterator[
-        tuple[FaultyProxy, Source]
-    ]:
+    def proxied(
+        self, *, page_size: int = 1000, max_retries: int = 3
+    ) -> Iterator[tuple[FaultyProxy, Source]]:
         """A source whose every request crosses a :class:`FaultyProxy`."""
         pytest.skip(f"{self.name}: no network between the client and the store")
         yield  # pragma: no cover

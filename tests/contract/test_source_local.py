@@ -12,9 +12,7 @@ from tests.contract.source_contract import Behaviour, SourceContract, SourceHarn
 
 class FolderHarness(SourceHarness):
     name = "local"
-    behaviour = Behaviour(
-        metadata=False, newline_keys="read", server_pages=False, network=False
-    )
+    behaviour = Behaviour(metadata=False, newline_keys="read", server_pages=False, network=False)
 
     def __init__(self, root):
         self.root = root

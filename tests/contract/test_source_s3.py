@@ -27,7 +27,9 @@ class S3Harness(SourceHarness):
         self.client = server.client()
 
     def put(self, key: str, data: bytes, metadata: Mapping[str, str] | None = None) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=key, Body=data, Metadata=dict(metadata or {}))
+        self.client.put_object(
+            Bucket=self.bucket, Key=key, Body=data, Metadata=dict(metadata or {})
+        )
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)

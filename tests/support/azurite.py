@@ -37,7 +37,10 @@ def azurite_command() -> list[str]:
     """How to run azurite's blob server here (skips when node is absent)."""
     if shutil.which("node") is None:
         pytest.skip("node is not installed: the Azure Blob contract needs npm's azurite")
-    for candidate in (CACHE / "node_modules" / ".bin" / "azurite-blob", shutil.which("azurite-blob")):
+    for candidate in (
+        CACHE / "node_modules" / ".bin" / "azurite-blob",
+        shutil.which("azurite-blob"),
+    ):
         if candidate and Path(candidate).exists():
             return [str(candidate)]
     pytest.fail(f"azurite is not installed; run: {INSTALL} (CI does it in .ci/run)")
