@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any, BinaryIO, cast
 from urllib.parse import urlparse
 
-from mmingest.connectors.sources.base import Blob, check_size
+from mmingest.connectors.sources.base import Blob, check_size, decode_metadata
 from mmingest.schemas.config import SourceConfig
 from mmingest.schemas.errors import (
     AuthenticationFailed,
@@ -231,8 +231,8 @@ class ObjectStoreSource:
             "Cache-Control",
             "Storage-Class",
         }
-        metadata = {k.lower(): v for k, v in result.attributes.items() if k not in standard}
-        return Blob(data, metadata)
+        metadata = {k: v for k, v in result.attributes.items() if k not in standard}
+        return Blob(data, decode_metadata(metadata))
 
     def open(self, key: str) -> BinaryIO:
         """A buffered, seekable reader fetching ranges of the object on demand."""

@@ -8,6 +8,7 @@ bucket of a real server started by a fixture (moto, azurite, fake-gcs-server), a
 from __future__ import annotations
 
 import asyncio
+import base64
 import random
 import traceback
 
@@ -248,6 +249,17 @@ class SourceContract:
         source = harness.public_source({"open/a.png": b"public a", "open/b.png": b"public b"})
         assert [obj.key for obj in source.list()] == ["open/a.png", "open/b.png"]
         assert read(source, "open/b.png").data == b"public b"
+
+    def test_rfc_2047_encoded_metadata_reads_as_text(self, harness):
+        # Headers carry ASCII, so S3 returns a non-ASCII metadata value as RFC 2047 encoded
+        # words; the caption must reach the collection as the text it was.
+        encoded = "=?UTF-8?B?" + base64.b64encode("café crème".encode()).decode() + "?="
+        harness.put("encoded.png", b"e", {"caption": encoded, "plain": "a=?b"})
+        metadata = read(harness.source(), "encoded.png").metadata
+        if harness.behaviour.metadata:
+            assert metadata == {"caption": "café crème", "plain": "a=?b"}
+        else:
+            assert metadata == {}
 
     def test_metadata_a_client_cannot_decode_fails_that_object_alone(self, harness):
         try:
