@@ -216,7 +216,8 @@ StoreConfig = Annotated[
 
 class S3SourceConfig(_Config):
     """S3 and S3-compatible stores (MinIO, R2, ...). Unset values come from the standard
-    ``AWS_*`` environment variables and profiles."""
+    ``AWS_*`` environment variables, then web identity, ECS and EC2 instance credentials
+    (obstore's chain; ``~/.aws`` profiles are not read)."""
 
     endpoint: str | None = Field(
         None, description="S3-compatible endpoint URL (MinIO, R2...); else AWS_ENDPOINT_URL."

@@ -121,3 +121,21 @@ def test_memory_source_lists_sorted_and_reads():
 def test_unknown_scheme_is_a_config_error():
     with pytest.raises(ConfigError, match="unsupported source 'ftp://x'"):
         open_source("ftp://x")
+
+
+def test_metadata_names_are_lowercased_and_encoded_words_decoded():
+    from mmingest.connectors.sources.base import decode_metadata
+
+    assert decode_metadata(
+        {
+            "Caption": "=?UTF-8?B?Y2Fmw6k=?=",
+            "q": "=?utf-8?q?caf=C3=A9_cr=C3=A8me?=",
+            "plain": "50% =? off",
+            "broken": "=?x-unknown?B?@@?=",
+        }
+    ) == {
+        "caption": "café",
+        "q": "café crème",
+        "plain": "50% =? off",
+        "broken": "=?x-unknown?B?@@?=",
+    }
