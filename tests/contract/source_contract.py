@@ -23,6 +23,7 @@ from mmingest.schemas.errors import (
     ConfigError,
     ObjectTooLarge,
     ObjectVanished,
+    SourceUnavailable,
     UnreadableMetadata,
 )
 from tests.contract.source_harness import Behaviour, SourceHarness
@@ -244,6 +245,13 @@ class SourceContract:
             for error in (caught.value, reading.value):
                 assert secret not in shown(error)
             assert secret not in repr(source.__dict__)
+
+    def test_a_missing_bucket_fails_the_precheck_naming_it(self, harness):
+        source = harness.missing_source()
+        expected = SourceUnavailable if harness.behaviour.network else ConfigError
+        with pytest.raises(expected) as caught:
+            source.precheck()
+        assert source.uri.rstrip("/").removeprefix("file://") in str(caught.value)
 
     def test_an_anonymous_source_reads_a_public_bucket(self, harness):
         source = harness.public_source({"open/a.png": b"public a", "open/b.png": b"public b"})

@@ -69,6 +69,10 @@ class SourceHarness:
         pytest.skip(f"{self.name}: no credentials")
         yield  # pragma: no cover
 
+    def missing_source(self) -> Source:
+        """A source over a bucket (or folder) that does not exist."""
+        pytest.skip(f"{self.name}: every bucket exists")
+
     def public_source(self, objects: Mapping[str, bytes]) -> Source:
         """An anonymous (unsigned) source over a new, publicly readable bucket of ``objects``."""
         pytest.skip(f"{self.name}: no anonymous access")

@@ -86,6 +86,9 @@ class AzureHarness(SourceHarness):
         )
         return open_source(f"az://{container}", config)
 
+    def missing_source(self):
+        return open_source("az://no-such-container", self.server.source_config())
+
 
 @pytest.fixture
 def harness(azurite_server):

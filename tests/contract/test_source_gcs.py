@@ -97,6 +97,9 @@ class GcsHarness(SourceHarness):
         )
         return open_source(f"gs://{name}", config)
 
+    def missing_source(self):
+        return open_source("gs://no-such-bucket", self.server.source_config())
+
 
 @pytest.fixture
 def harness(gcs_server):

@@ -29,6 +29,9 @@ class FolderHarness(SourceHarness):
     def source(self, *, page_size: int = 1000):
         return LocalFolderSource(self.root)
 
+    def missing_source(self):
+        return LocalFolderSource(self.root / "missing")
+
 
 @pytest.fixture
 def harness(tmp_path):

@@ -72,6 +72,9 @@ class S3Harness(SourceHarness):
         )
         return open_source(f"s3://{bucket}", config)
 
+    def missing_source(self):
+        return open_source("s3://no-such-bucket", self.server.source_config())
+
 
 @pytest.fixture
 def harness(s3_server):
