@@ -72,12 +72,14 @@ def _azure_options(config: SourceConfig) -> Any:
 
 def _first_line(error: BaseException) -> str:
     # obstore messages carry a multi-line debug dump (with the request URL, never secrets)
-    # after a summary that says what happened. A key in the summary may itself hold a newline
-    # or another control character: those are escaped, so the key is named whole on one line.
-    text = str(error).strip()
-    if not text:
-        return type(error).__name__
-    summary = text.split("\n\nDebug source:", 1)[0]
+    # and sometimes the service's whole error document; the first line says what happened.
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _summary(error: BaseException) -> str:
+    # The part before obstore's debug dump, on one line: a key in it may hold a newline or
+    # another control character, escaped here so the key is named whole.
+    summary = str(error).strip().split("\n\nDebug source:", 1)[0]
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in summary)
 
 
@@ -149,6 +151,7 @@ class ObjectStoreSource:
         where = self.uri_of(key) if key is not None else self._root
         message = _first_line(error)
         if type(error).__name__ == "InvalidPathError":
+            message = _summary(error)
             # obstore cannot represent keys with ".", ".." or empty segments or control
             # characters (all legal in S3) and fails the listing page holding one: retrying
             # cannot help, renaming the key can.
