@@ -112,15 +112,28 @@ class ObjectStoreSource:
         self.prefix = parsed.path.strip("/")
         self._root = f"{self.scheme}://{self.bucket}/" + (f"{self.prefix}/" if self.prefix else "")
         self._page_size = config.list_page_size
+        # each scheme's own switch: an S3 test endpoint must not open Azure to plain HTTP
+        allow_http = {
+            "s3": config.s3.allow_http,
+            "gs": config.gcs.allow_http,
+            "az": config.azure.allow_http or config.azure.use_emulator,
+        }[self.scheme]
+        endpoint = {
+            "s3": config.s3.endpoint,
+            "gs": config.gcs.endpoint,
+            "az": config.azure.endpoint,
+        }
+        if (endpoint[self.scheme] or "").lower().startswith("http://") and not allow_http:
+            # otherwise every request fails later with an opaque "builder error"
+            setting = {"s3": "s3", "gs": "gcs", "az": "azure"}[self.scheme]
+            raise ConfigError(
+                f"the endpoint {endpoint[self.scheme]} of {self._root} is plain HTTP: set "
+                f"source.{setting}.allow_http=true (local servers only) or use https://"
+            )
         client = {
             "timeout": timedelta(seconds=config.timeout_s),
             "connect_timeout": timedelta(seconds=min(config.timeout_s, 10.0)),
-            # each scheme's own switch: an S3 test endpoint must not open Azure to plain HTTP
-            "allow_http": {
-                "s3": config.s3.allow_http,
-                "gs": config.gcs.allow_http,
-                "az": config.azure.allow_http or config.azure.use_emulator,
-            }[self.scheme],
+            "allow_http": allow_http,
         }
         retry = {"max_retries": config.max_retries, "retry_timeout": timedelta(seconds=120)}
         common: dict[str, Any] = {

@@ -139,3 +139,26 @@ def test_metadata_names_are_lowercased_and_encoded_words_decoded():
         "plain": "50% =? off",
         "broken": "=?x-unknown?B?@@?=",
     }
+
+
+@pytest.mark.parametrize(
+    ("uri", "config", "setting"),
+    [
+        ("s3://b", {"s3": {"endpoint": "http://127.0.0.1:9"}}, "source.s3.allow_http"),
+        ("gs://b", {"gcs": {"endpoint": "http://127.0.0.1:9"}}, "source.gcs.allow_http"),
+        (
+            "az://c",
+            {
+                "s3": {"allow_http": True},  # another scheme's switch does not count
+                "azure": {"account_name": "a", "endpoint": "http://127.0.0.1:9/a"},
+            },
+            "source.azure.allow_http",
+        ),
+    ],
+)
+def test_a_plain_http_endpoint_needs_its_own_allow_http(uri, config, setting):
+    from mmingest.connectors.sources.object_store import ObjectStoreSource
+    from mmingest.schemas.config import SourceConfig
+
+    with pytest.raises(ConfigError, match=f"plain HTTP.*{setting}=true"):
+        ObjectStoreSource(uri, SourceConfig.model_validate(config))
