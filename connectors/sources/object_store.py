@@ -27,6 +27,8 @@ from mmingest.schemas.errors import (
 from mmingest.schemas.objects import ObjectInfo
 
 SCHEMES = ("s3", "gs", "az")
+SETTINGS = {"s3": "s3", "gs": "gcs", "az": "azure"}
+"""Each scheme's table of settings (``source.gcs.*`` for ``gs://``)."""
 
 
 def _secret(value: Any) -> str | None:
@@ -125,10 +127,10 @@ class ObjectStoreSource:
         }
         if (endpoint[self.scheme] or "").lower().startswith("http://") and not allow_http:
             # otherwise every request fails later with an opaque "builder error"
-            setting = {"s3": "s3", "gs": "gcs", "az": "azure"}[self.scheme]
             raise ConfigError(
                 f"the endpoint {endpoint[self.scheme]} of {self._root} is plain HTTP: set "
-                f"source.{setting}.allow_http=true (local servers only) or use https://"
+                f"source.{SETTINGS[self.scheme]}.allow_http=true (local servers only) or use "
+                "https://"
             )
         client = {
             "timeout": timedelta(seconds=config.timeout_s),
@@ -190,7 +192,8 @@ class ObjectStoreSource:
         ):
             return AuthenticationFailed(
                 f"{action} {where} was refused: {message}. Check the credentials "
-                f"(MMINGEST_SOURCE__{self.scheme.upper()}__* or the cloud's standard variables)"
+                f"(MMINGEST_SOURCE__{SETTINGS[self.scheme].upper()}__* or the cloud's standard "
+                "variables)"
             )
         return SourceUnavailable(f"{action} {where} failed: {message}")
 

@@ -239,6 +239,8 @@ class SourceContract:
             with pytest.raises(AuthenticationFailed, match="Check the credentials") as caught:
                 source.precheck()
             assert source.uri in str(caught.value)
+            # names the settings that exist: source.gcs.* is MMINGEST_SOURCE__GCS__*
+            assert f"MMINGEST_SOURCE__{harness.settings.upper()}__*" in str(caught.value)
             assert sum(listings(*request) for request in proxy.requests) == 1  # not retried
             with pytest.raises(AuthenticationFailed) as reading:
                 read(source, "a.png")

@@ -41,6 +41,8 @@ class SourceHarness:
 
     name: str
     behaviour: Behaviour
+    settings: str = ""
+    """The backend's settings table (``s3``, ``gcs``, ``azure``), for messages naming them."""
 
     def put(self, key: str, data: bytes, metadata: Mapping[str, str] | None = None) -> None:
         """Store ``data`` under ``key`` with the service's own client."""

@@ -20,6 +20,7 @@ from tests.support.azurite import ACCOUNT, ACCOUNT_KEY, AzuriteServer
 
 class AzureHarness(SourceHarness):
     name = "azure"
+    settings = "azure"
     behaviour = Behaviour()  # azurite checks Shared Key signatures like Azure does
 
     def __init__(self, server: AzuriteServer) -> None:

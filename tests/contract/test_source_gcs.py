@@ -29,6 +29,7 @@ def private_key_pem() -> str:
 
 class GcsHarness(SourceHarness):
     name = "gcs"
+    settings = "gcs"
     # fake-gcs-server answers every listing in one page and checks no credentials (the proxy
     # answers 401 the way GCS does for a key it does not know).
     behaviour = Behaviour(server_pages=False, checks_credentials=False)

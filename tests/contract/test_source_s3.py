@@ -17,6 +17,7 @@ from tests.support.s3 import S3Server
 
 class S3Harness(SourceHarness):
     name = "s3"
+    settings = "s3"
     # moto refuses keys with a newline and does not check signatures (the proxy answers 403
     # the way S3 does for a wrong secret).
     behaviour = Behaviour(newline_keys="refused", checks_credentials=False)
