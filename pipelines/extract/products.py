@@ -31,6 +31,7 @@ from mmingest.pipelines.extract.catalogs import (
 from mmingest.pipelines.extract.dedup import KeySet
 from mmingest.pipelines.extract.references import ReferenceReader
 from mmingest.pipelines.images import decode_image
+from mmingest.pipelines.text import normalise_text, normalise_value
 from mmingest.schemas.assets import Asset, AssetKind
 from mmingest.schemas.config import CatalogConfig
 from mmingest.schemas.errors import InvalidInput, TransientError
@@ -82,7 +83,7 @@ def record_asset(
     raw_id = values.get(config.id_column)
     if isinstance(raw_id, dict | list | bytes):
         raise RecordError(f"{config.id_column!r} must be a string or a number")
-    key = str(json_safe(raw_id)).strip() if raw_id is not None else ""
+    key = normalise_text(str(json_safe(raw_id))).strip() if raw_id is not None else ""
     if key in ("", "None"):
         raise RecordError(f"the record has no {config.id_column!r}")
     title = _text(values.get(config.title_column) if config.title_column else None, "title")
@@ -96,7 +97,8 @@ def record_asset(
         if config.field_columns is not None
         else [name for name in values if name not in mapped]
     )
-    fields = {name: json_safe(values.get(name)) for name in names}
+    # Catalog values are outside text: stored and printed without control characters.
+    fields = {normalise_text(name): normalise_value(json_safe(values.get(name))) for name in names}
     fields[config.id_column] = key
     fields["images"] = record_references(values, config)
     text = ". ".join(part.strip() for part in (title, description) if part and part.strip())
