@@ -76,7 +76,12 @@ def query(
     with open_runtime(settings) as runtime:
         assert runtime.embedder is not None
         retriever = Retriever(
-            runtime.store, runtime.embedder, collection=settings.collection, tenant=settings.tenant
+            runtime.store,
+            runtime.embedder,
+            collection=settings.collection,
+            tenant=settings.tenant,
+            source_config=settings.source,
+            max_image_bytes=settings.query.max_image_bytes,
         )
         hits = retriever.search(
             text,

@@ -82,6 +82,10 @@ def summary_table(summary: RunSummary, deletions: Deletions | None = None) -> Ta
         table.add_row("deleted", f"{summary.deleted:,} points")
     if summary.warnings:
         table.add_row("warnings", f"{len(summary.warnings):,}")
+    if summary.images_lost:
+        reasons = ", ".join(f"{n:,} {shown(why)}" for why, n in sorted(summary.images_lost.items()))
+        lost = sum(summary.images_lost.values())
+        table.add_row("without image", f"{lost:,} records ({reasons})")
     table.add_row("time", f"{summary.elapsed_s:,.1f} s")
     table.add_row("rate", f"{summary.objects_per_s:,.1f} objects/s")
     table.add_row("provider", usage_line(summary))
