@@ -77,3 +77,15 @@ def test_hits_printed_as_a_table_or_json_carry_no_control_character():
     assert not any(c in rows for c in "\x1b\x00\x9b\u202e\x07\x7f")
     assert json.loads(rows)[0]["caption"] == HOSTILE  # the same value, escaped
     assert shown("[bold]x\x1b") == "\\[bold]x\\x1b"
+
+
+def test_cli_log_lines_show_control_characters():
+    import logging
+
+    from mmingest.flows.app import TerminalSafeFormatter
+
+    record = logging.LogRecord(
+        "mmingest", logging.WARNING, __file__, 1, "retrying %s", ("s3://b/\x1b[2Jkey",), None
+    )
+    line = TerminalSafeFormatter("%(levelname)s %(message)s").format(record)
+    assert line == "WARNING retrying s3://b/\\x1b[2Jkey"
