@@ -122,7 +122,8 @@ class ReferencePolicy:
         if not uri.startswith("file://"):
             raise UnsafeReference(
                 f"refused picture {uri!r}: not a URI ingest stores (file://, a bucket URI or "
-                "http(s)); relative and plain paths are never read"
+                "http(s)); relative and plain paths are never read (a payload written before "
+                "references were stored resolved: re-run the ingest)"
             )
         path = path_from_uri(uri)
         if not path.is_absolute() or posixpath.normpath(path.as_posix()) != path.as_posix():

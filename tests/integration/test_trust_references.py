@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -219,3 +220,36 @@ def test_a_query_image_has_a_size_cap(tmp_path, edge_store):
     thread.join(10)
     assert not thread.is_alive(), "a FIFO query image blocked"
     assert isinstance(outcome[0], ConfigError) and "not a regular file" in str(outcome[0])
+
+
+def test_the_cli_summary_says_how_many_records_lost_their_image_and_why(
+    capsys, monkeypatch, tiny_clip_dir, tmp_path
+):
+    from mmingest.flows.cli import main
+
+    monkeypatch.setenv("MMINGEST_EMBEDDER__MODEL", str(tiny_clip_dir))
+    monkeypatch.setenv("MMINGEST_STATE_DIR", str(tmp_path / "state"))
+    pictures = tmp_path / "pictures"
+    pictures.mkdir()
+    (pictures / "x.png").write_bytes(PNG)
+    root = tmp_path / "shop"
+    rows = [
+        {"id": "a", "title": "product a", "image": "../pictures/x.png"},
+        {"id": "b", "title": "product b", "image": "/etc/passwd"},
+    ]
+    products(root, rows)
+
+    def ingest_products_cli() -> str:
+        with pytest.raises(SystemExit) as exited:
+            main(["ingest", str(root), "--kind", "products", "--no-progress"])
+        assert exited.value.code in (0, None)
+        return capsys.readouterr().out
+
+    out = ingest_products_cli()
+    assert "without image" in out and "2 records (2 unsafe_reference)" in out
+    # the warning (folded over table lines) names the setting that allows the folder
+    assert "source.allowed_local_roots" in re.sub(r"[\s│]+", "", out)
+    monkeypatch.setenv("MMINGEST_SOURCE__ALLOWED_LOCAL_ROOTS", json.dumps([str(pictures)]))
+    monkeypatch.setenv("MMINGEST_COLLECTION", "allowed")
+    out = ingest_products_cli()
+    assert "1 records (1 unsafe_reference)" in out
