@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
-import stat
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self
@@ -33,6 +31,7 @@ from mmingest.connectors.sources.base import check_size
 from mmingest.connectors.stores.base import VectorStore
 from mmingest.pipelines.display import read_picture
 from mmingest.pipelines.images import decode_image, normalize_image
+from mmingest.pipelines.query_image import read_query_image
 from mmingest.schemas.config import QueryConfig, SourceConfig
 from mmingest.schemas.embedding import InputKind
 from mmingest.schemas.errors import ConfigError
@@ -312,26 +311,6 @@ class Retriever:
         else:
             data = read_query_image(Path(image).expanduser(), self.max_image_bytes)
         return decode_image(data, max_pixels=_QUERY_IMAGE_MAX_PIXELS, limits=limits).pixels
-
-
-def read_query_image(path: Path, max_bytes: int) -> bytes:
-    """The bytes of a query image file: a regular file (a FIFO or device is refused without
-    blocking) of at most ``max_bytes`` (checked before anything is read)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError as error:
-        raise ConfigError(f"query image {path} does not exist") from error
-    except OSError as error:
-        raise ConfigError(f"cannot open query image {path}: {error.strerror}") from error
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise ConfigError(f"query image {path} is not a regular file")
-        check_size(f"query image {path}", info.st_size, max_bytes)
-        os.set_blocking(fd, True)
-        data = handle.read(max_bytes + 1)
-    check_size(f"query image {path}", len(data), max_bytes)  # it grew while being read
-    return data
 
 
 def _png(image: Image.Image) -> bytes:
