@@ -3,8 +3,8 @@
 A catalog's image reference is resolved *once*, at ingest, against the catalog's own location:
 
 - ``http(s)://`` URLs are kept as they are (the HTTP fetcher checks their hosts);
-- bucket URIs (``s3://``, ``gs://``, ``az://``, ``memory://``) are kept, normalised, and must
-  not climb out of their bucket;
+- bucket URIs (``s3://``, ``gs://``, ``az://``, ``memory://``) are kept as written (a key is a
+  name, not a path, so it cannot leave its bucket);
 - anything else is a path *relative to the catalog*: in a bucket it resolves within the
   catalog's bucket (``../images/x.jpg`` next to ``shop/catalog/products.csv`` is
   ``s3://bucket/shop/images/x.jpg``); in a local folder it must stay inside the ingested folder
@@ -106,11 +106,6 @@ class ReferencePolicy:
 
     # --- ingest and display: an accepted URI ------------------------------------------------
 
-    def check(self, uri: str) -> str:
-        """``uri`` if it is one this policy accepts as stored; :class:`UnsafeReference` if not."""
-        self.locate(uri)
-        return uri
-
     def locate(self, uri: str) -> tuple[Source | None, str]:
         """The source to read ``uri`` from (None for a web URL) and the key within it."""
         scheme = scheme_of(uri)
@@ -141,10 +136,12 @@ class ReferencePolicy:
     # --- helpers -----------------------------------------------------------------------------
 
     def _bucket_uri(self, reference: str) -> str:
+        # A bucket key is a name, not a path: "a/../b" is an object of its own and cannot
+        # reach outside the bucket, so absolute bucket URIs are kept exactly as written.
         scheme, bucket, key = _split_bucket_uri(reference)
-        if not bucket:
-            raise UnsafeReference(f"refused image reference {reference!r}: it names no bucket")
-        return f"{scheme}://{bucket}/{_clean_key(key, reference, f'{scheme}://{bucket}')}"
+        if not bucket or not key:
+            raise UnsafeReference(f"refused image reference {reference!r}: it names no object")
+        return f"{scheme}://{bucket}/{key}"
 
     def _local_root_of(self, path: Path, reference: str) -> Path:
         for root in self.local_roots:
