@@ -68,6 +68,7 @@ def test_units_run_anywhere_give_the_outcome_of_one_ingestion(tmp_path):
         assert [getattr(report.summary, c) for c in counts] == [
             getattr(whole.summary, c) for c in counts
         ]
+        assert report.summary.images_lost == whole.summary.images_lost
         assert (whole.summary.written, whole.summary.failed) == (8, 1)  # 5 images, 3 pages
         ids = {name: sorted(p.id for p in store.scan(name)) for name in ("whole", "units")}
         assert ids["whole"] == ids["units"] and len(ids["units"]) == 8
