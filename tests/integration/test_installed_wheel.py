@@ -23,6 +23,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYERS = ("schemas", "connectors", "pipelines", "flows")
+PIP = (sys.executable, "-m", "pip")
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -69,8 +70,7 @@ def _build_wheel(tmp_path: Path) -> Path:
         shutil.copytree(ROOT / layer, source / layer, ignore=ignore)
     out = tmp_path / "dist"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
-        + ["-w", str(out), str(source)],
+        [*PIP, "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(source)],
         check=True,
         capture_output=True,
     )
@@ -115,8 +115,7 @@ def test_the_wheel_installs_one_namespace_beside_an_apps_own_packages(tmp_path: 
 
     python, site = _fresh_venv(tmp_path / "venv")
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q"]
-        + ["--no-index", str(wheel)],
+        [*PIP, "--python", str(python), "install", "--no-deps", "--no-index", "-q", str(wheel)],
         check=True,
         capture_output=True,
     )
@@ -139,10 +138,9 @@ def test_the_wheel_installs_one_namespace_beside_an_apps_own_packages(tmp_path: 
     assert seen["llamaindex"] == "mmingest.pipelines.integrations.llamaindex"
 
     # The console script and ``python -m mmingest`` run from the app's folder too.
-    commands = [[str(python.parent / "mmingest"), "--help"], [str(python), "-m", "mmingest", "--help"]]
-    for command in commands:
+    for command in ([str(python.parent / "mmingest")], [str(python), "-m", "mmingest"]):
         shown = subprocess.run(
-            command, cwd=app, env=env, capture_output=True, text=True, timeout=120
+            [*command, "--help"], cwd=app, env=env, capture_output=True, text=True, timeout=120
         )
         assert shown.returncode == 0, shown.stderr[-3000:]
         assert "ingest" in shown.stdout and "query" in shown.stdout
