@@ -34,7 +34,8 @@ def hit_metadata(hit: Hit) -> dict[str, Any]:
     }
     for key in ("title", "content_hash", "tenant", "fields"):
         metadata[key] = hit.payload.get(key)
-    return _without_none(metadata)
+    flat: dict[str, Any] = _without_none(metadata)
+    return flat
 
 
 def hit_text(hit: Hit) -> str:
