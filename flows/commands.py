@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from mmingest.connectors.extras import import_extra
 from mmingest.flows import render
 from mmingest.flows.app import EXIT_PARTIAL, app, err, load_settings, out
 from mmingest.flows.jobs import Job, JobOptions, failed_objects, run_job, settle_dead_letters
@@ -292,6 +293,7 @@ def deploy(
 ) -> None:
     """Register the flows (sync on a schedule; backfill, ingest-*, reembed on demand) with the
     Prefect server in PREFECT_API_URL."""
+    import_extra("prefect", "mmingest deploy")
     from mmingest.flows.deployments import DeploymentPlan, deploy_to_pool, ensure_provider_limit
 
     if serve == bool(work_pool):

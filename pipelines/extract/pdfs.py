@@ -13,13 +13,14 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from mmingest.connectors.extras import import_extra
 from mmingest.pipelines.captions import clean_caption
 from mmingest.pipelines.extract.base import ExtractContext, Prepared, PreparedBatch, add_estimate
 from mmingest.pipelines.images import normalize_image
 from mmingest.pipelines.stages import chunked
 from mmingest.schemas.assets import Asset, AssetKind
 from mmingest.schemas.config import PdfConfig
-from mmingest.schemas.errors import ConfigError, InvalidInput, TransientError
+from mmingest.schemas.errors import InvalidInput, TransientError
 from mmingest.schemas.objects import ObjectInfo
 from mmingest.schemas.points import point_id
 from mmingest.schemas.summary import Failure, Stage
@@ -54,11 +55,7 @@ def pdf_content_hash(obj: ObjectInfo, config: PdfConfig) -> str:
 
 
 def _import_pdfium() -> Any:
-    try:
-        import pypdfium2
-    except ImportError as error:
-        raise ConfigError("PDF ingestion needs pypdfium2: pip install 'mmingest[pdf]'") from error
-    return pypdfium2
+    return import_extra("pypdfium2", "PDF ingestion")
 
 
 def open_document(data: bytes, config: PdfConfig) -> Any:

@@ -13,18 +13,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.callbacks import (
-    AsyncCallbackManagerForRetrieverRun,
-    CallbackManagerForRetrieverRun,
-)
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
+from mmingest.connectors.extras import needs_extra
 from mmingest.pipelines.integrations import hit_metadata, hit_text, search_options
 from mmingest.schemas.errors import ConfigError
 from mmingest.schemas.filters import Filter
 from mmingest.schemas.query import Hit
+
+with needs_extra("the LangChain retriever"):
+    from langchain_core.callbacks import (
+        AsyncCallbackManagerForRetrieverRun,
+        CallbackManagerForRetrieverRun,
+    )
+    from langchain_core.documents import Document
+    from langchain_core.retrievers import BaseRetriever
 
 
 class MmingestRetriever(BaseRetriever):

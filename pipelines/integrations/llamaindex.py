@@ -18,10 +18,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from llama_index.core.base.base_multi_modal_retriever import MultiModalRetriever
-from llama_index.core.indices.query.schema import QueryType
-from llama_index.core.schema import ImageNode, NodeWithScore, QueryBundle, TextNode
-
+from mmingest.connectors.extras import needs_extra
 from mmingest.connectors.sources import scheme_of
 from mmingest.connectors.sources.local import path_from_uri
 from mmingest.pipelines.display import picture_uri
@@ -30,6 +27,11 @@ from mmingest.schemas.errors import ConfigError
 from mmingest.schemas.filters import Filter
 from mmingest.schemas.points import CAPTION, IMAGE
 from mmingest.schemas.query import Hit
+
+with needs_extra("the LlamaIndex retriever"):
+    from llama_index.core.base.base_multi_modal_retriever import MultiModalRetriever
+    from llama_index.core.indices.query.schema import QueryType
+    from llama_index.core.schema import ImageNode, NodeWithScore, QueryBundle, TextNode
 
 LLM_METADATA = ("source", "kind", "page", "title")
 """The metadata an LLM prompt shows beside the caption; ids, hashes, scores, tenants, URIs and

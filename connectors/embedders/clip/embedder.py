@@ -13,6 +13,7 @@ from PIL import Image
 
 from mmingest.connectors.embedders.base import Vectors
 from mmingest.connectors.embedders.clip.loading import load_checkpoint
+from mmingest.connectors.extras import import_extra
 from mmingest.schemas.config import ClipEmbedderConfig
 from mmingest.schemas.embedding import (
     Distance,
@@ -30,13 +31,7 @@ _PAD_TO_MAX_LENGTH = {"siglip", "siglip2"}
 
 
 def _import_torch() -> Any:
-    try:
-        import torch
-    except ImportError as error:
-        raise ConfigError(
-            "the clip embedder needs PyTorch and transformers: pip install 'mmingest[clip]'"
-        ) from error
-    return torch
+    return import_extra("torch", "the clip embedder")
 
 
 def _pick_device(torch: Any, wanted: str) -> str:
