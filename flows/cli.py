@@ -16,11 +16,13 @@ from pydantic import ValidationError
 
 from mmingest.flows import commands, render
 from mmingest.flows.app import EXIT_ERROR, EXIT_USAGE, app, err, load_settings, out
-from mmingest.flows.doctor import run_checks
+from mmingest.flows.doctor import changed_settings, run_checks
 from mmingest.flows.runtime import open_runtime
 from mmingest.schemas.errors import MmingestError
 from mmingest.schemas.points import DENSE_VECTORS
 from mmingest.schemas.query import FusionMethod, SearchMode
+from mmingest.schemas.settings import Settings
+from mmingest.schemas.settings_sources import nested_suggestion
 
 # Importing flows.commands registers the pipeline commands (ingest, sync, ...) on the app.
 __all__ = ["app", "commands", "main"]
@@ -114,12 +116,23 @@ def doctor(
         str | None, typer.Argument(help="Also check that this source is listable.")
     ] = None,
     model: Annotated[
-        bool, typer.Option(help="Load the embedding model (slow for big models).")
-    ] = True,
+        bool | None,
+        typer.Option(
+            help="Load the embedding model (slow for big models). Default: yes, unless a SOURCE "
+            "is given (then only the source and store are checked)."
+        ),
+    ] = None,
 ) -> None:
     """Check configuration, store, model and (optionally) a source; secrets are never shown."""
+    if model is None:
+        model = source is None
     settings = load_settings()
     out.print_json(json.dumps(settings.redacted()))
+    changed = changed_settings(settings)
+    out.print("differs from the defaults:" if changed else "every setting has its default value")
+    for item in changed:
+        shown = f"  {item.name} = {json.dumps(item.value)}  ({item.origin})"
+        out.print(shown, markup=False, highlight=False)
     checks = run_checks(settings, source=source, model=model)
     for check in checks:
         mark = "[green]ok[/]" if check.ok else "[red]FAIL[/]"
@@ -148,7 +161,10 @@ def _validation_message(error: ValidationError) -> str:
     problems = []
     for item in error.errors():
         location = ".".join(str(part) for part in item["loc"]) or "settings"
-        problems.append(f"{location}: {item['msg']}")
+        hint = ""
+        if item["type"] == "extra_forbidden":  # a misspelled nested key: name the one meant
+            hint = nested_suggestion(Settings, tuple(item["loc"]))
+        problems.append(f"{location}: {item['msg']}{hint}")
     return "invalid configuration: " + "; ".join(problems)
 
 

@@ -75,7 +75,8 @@ def _execute(
         source.precheck()  # before loading a model: a typo in the path should fail in a second
     finally:
         source.close()
-    with open_runtime(settings) as runtime:
+    # A dry run (and verify without --fix) only lists, reads and compares: no model to load.
+    with open_runtime(settings, with_embedder=not options.dry_run) as runtime:
         if options.dead_letters is None and not options.dry_run:
             options.dead_letters = runtime.dead_letters
         show = progress and not as_json and err.is_terminal

@@ -211,10 +211,19 @@ class Ingestion:
         self.dry_run = dry_run
         self.evidence = evidence
         self.server_side = store.capabilities.server_side_vectors
-        self.info = self._vector_space()
+        # A dry run only plans and counts: it needs no model (the CLI does not load one for it).
+        planning_only = dry_run and embedder is None and not self.server_side
+        self._space = None if planning_only else self._vector_space()
         self.summary = RunSummary(collection=collection, dry_run=dry_run)
         self._task_ids = itertools.count()
         self._failed_tasks: set[int] = set()  # touched by the writer thread only
+
+    @property
+    def info(self) -> EmbedderInfo:
+        """The vector space the points are written in (the embedder's or the store's)."""
+        if self._space is None:
+            raise ConfigError("a dry run without an embedder has no vector space to write in")
+        return self._space
 
     def _vector_space(self) -> EmbedderInfo:
         if self.server_side:
@@ -255,7 +264,8 @@ class Ingestion:
         # An alias swapped mid-run must not split the run's points between two collections.
         target = self._target()
         writes: deque[Future[WriteResult]] = deque()
-        limits = self.info.limits if not self.server_side else EmbedderLimits()
+        space = self._space
+        limits = space.limits if space is not None and not self.server_side else EmbedderLimits()
         with AsyncRunner() as runner, ThreadPoolExecutor(1, "mmingest-write") as writer:
             context = ExtractContext(
                 self.source,
