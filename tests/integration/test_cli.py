@@ -123,11 +123,14 @@ def test_help_everywhere(capsys):
 
 
 def test_doctor_reports_each_check(capsys, configured):
-    code, out, _ = cli(capsys, "doctor", str(configured))
+    code, out, _ = cli(capsys, "doctor", str(configured), "--model")
     assert code == 0
     assert "ok configuration" in out and "ok store" in out
     assert "ok embedder: clip:tiny-clip ready, 32-d cosine" in out
     assert "ok source" in out
+    # doctor SOURCE checks the source without loading the model, unless --model says so.
+    code, out, _ = cli(capsys, "doctor", str(configured))
+    assert code == 0 and "ok source" in out and "ok embedder" not in out
 
 
 def test_doctor_fails_on_an_unavailable_model(capsys, configured, monkeypatch):
