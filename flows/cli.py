@@ -157,6 +157,39 @@ def samples(
         out.print(f"{kind:<9} {folder}")
 
 
+models = typer.Typer(
+    help="Build a CLIP model with random weights, to try the pipeline without downloading one.",
+    no_args_is_help=True,
+)
+app.add_typer(models, name="models")
+
+ModelDir = Annotated[Path, typer.Argument(help="Where to save the model (a new folder).")]
+
+
+def _build_model(name: str, directory: Path) -> None:
+    from mmingest.connectors.embedders.clip.random_weights import BUILDERS
+    from mmingest.connectors.extras import needs_extra
+
+    with needs_extra(f"mmingest models {name}", "clip"):
+        saved = BUILDERS[name](directory)
+    out.print(f"{name} model saved in {saved}", markup=False, highlight=False)
+    out.print(f"use it: export MMINGEST_EMBEDDER__MODEL={saved}", markup=False, highlight=False)
+
+
+@models.command("tiny")
+def models_tiny(directory: ModelDir = Path("models/tiny-clip")) -> None:
+    """A ~300 KB CLIP (32-d vectors) that builds in seconds: rankings are meaningless except
+    for exact matches (e.g. mmingest query "<a caption>" --vector caption)."""
+    _build_model("tiny", directory)
+
+
+@models.command("vit-b-32")
+def models_vit_b_32(directory: ModelDir = Path("models/random-vit-b-32")) -> None:
+    """The ViT-B/32 CLIP architecture with random weights: a real model's cost, for
+    throughput tests."""
+    _build_model("vit-b-32", directory)
+
+
 def _validation_message(error: ValidationError) -> str:
     problems = []
     for item in error.errors():

@@ -88,3 +88,16 @@ def test_commands_that_embed_nothing_do_not_import_torch(tmp_path, args):
     )
     assert ran.returncode in (0, 3), ran.stderr[-2000:]
     assert json.loads(ran.stderr.strip().splitlines()[-1]) == []
+
+
+def test_models_tiny_builds_a_model_the_embedder_loads(capsys, tmp_path):
+    from mmingest.connectors.embedders.clip import ClipEmbedder
+    from mmingest.schemas.config import ClipEmbedderConfig
+
+    code, out, _ = _cli(capsys, "models", "tiny", str(tmp_path / "tiny"))
+    assert code == 0 and f"export MMINGEST_EMBEDDER__MODEL={tmp_path / 'tiny'}" in out
+    embedder = ClipEmbedder(ClipEmbedderConfig(model=str(tmp_path / "tiny")))
+    try:
+        assert embedder.info.dimension == 32
+    finally:
+        embedder.close()
