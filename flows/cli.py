@@ -172,8 +172,10 @@ def _build_model(name: str, directory: Path) -> None:
 
     with needs_extra(f"mmingest models {name}", "clip"):
         saved = BUILDERS[name](directory)
-    out.print(f"{name} model saved in {saved}", markup=False, highlight=False)
-    out.print(f"use it: export MMINGEST_EMBEDDER__MODEL={saved}", markup=False, highlight=False)
+    out.print(f"{name} model saved in {saved}", markup=False, highlight=False, soft_wrap=True)
+    out.print(
+        f"use it: export MMINGEST_EMBEDDER__MODEL={saved}", markup=False, highlight=False, soft_wrap=True
+    )
 
 
 @models.command("tiny")
