@@ -172,10 +172,8 @@ def _build_model(name: str, directory: Path) -> None:
 
     with needs_extra(f"mmingest models {name}", "clip"):
         saved = BUILDERS[name](directory)
-    out.print(f"{name} model saved in {saved}", markup=False, highlight=False, soft_wrap=True)
-    out.print(
-        f"use it: export MMINGEST_EMBEDDER__MODEL={saved}", markup=False, highlight=False, soft_wrap=True
-    )
+    for line in (f"{name} model saved in {saved}", f"use it: export MMINGEST_EMBEDDER__MODEL={saved}"):
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 @models.command("tiny")
