@@ -172,7 +172,8 @@ def _build_model(name: str, directory: Path) -> None:
 
     with needs_extra(f"mmingest models {name}", "clip"):
         saved = BUILDERS[name](directory)
-    for line in (f"{name} model saved in {saved}", f"use it: export MMINGEST_EMBEDDER__MODEL={saved}"):
+    lines = (f"{name} model saved in {saved}", f"use it: export MMINGEST_EMBEDDER__MODEL={saved}")
+    for line in lines:
         out.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
