@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -12,6 +13,8 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from mmingest.connectors.sources import scheme_of
+from mmingest.connectors.sources.local import path_from_uri
 from mmingest.pipelines.reconcile import Deletions
 from mmingest.pipelines.sync import SyncReport
 from mmingest.schemas.query import Hit
@@ -169,13 +172,33 @@ def hits_table(hits: Sequence[Hit]) -> Table:
     table.add_column("source", overflow="fold")
     table.add_column("caption", overflow="fold")
     for rank, hit in enumerate(hits, start=1):
-        source = hit.source_uri or ""
+        source = short_path(hit.source_uri or "")
         if hit.page is not None:
             source += f" (page {hit.page})"
         table.add_row(
             str(rank), f"{hit.score:.4f}", hit.kind or "", escape(source), escape(hit.caption or "")
         )
     return table
+
+
+def short_path(uri: str, *, width: int = 48) -> str:
+    """A source URI as a table shows it: a local file relative to the working directory (or
+    ``~``), and a long path cut to its bucket or root and last two parts (``--json`` keeps the
+    full URI)."""
+    if scheme_of(uri) != "file":
+        scheme, _, rest = uri.partition("://")
+        parts = rest.split("/")
+        if len(uri) <= width or len(parts) <= 3:
+            return uri
+        return f"{scheme}://{parts[0]}/…/{'/'.join(parts[-2:])}"
+    path = path_from_uri(uri)
+    for base, shown in ((Path.cwd(), ""), (Path.home(), "~/")):
+        if path.is_relative_to(base):
+            path = Path(shown + str(path.relative_to(base)))
+            break
+    if len(str(path)) <= width or len(path.parts) <= 3:
+        return str(path)
+    return str(Path("…", *path.parts[-2:]))
 
 
 def hits_json(hits: Sequence[Hit]) -> str:

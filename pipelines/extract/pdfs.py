@@ -106,6 +106,19 @@ def render_page(document: Any, index: int, config: PdfConfig) -> tuple[Any, str]
     return image, text
 
 
+def page_text(document: Any, index: int) -> str:
+    """The text of a page, without rendering it (what a dry run counts)."""
+    with _PDFIUM:
+        page = document[index]
+        try:
+            textpage = page.get_textpage()
+            text = str(textpage.get_text_bounded())
+            textpage.close()
+        finally:
+            page.close()
+    return text
+
+
 def _title(document: Any) -> str | None:
     with _PDFIUM:
         title = document.get_metadata_dict().get("Title")
@@ -147,7 +160,20 @@ def extract_pdf(
         if context.dry_run:
             counted = PreparedBatch(seen=page_count)
             setattr(counted, "new" if previous is None else "changed", page_count)
-            add_estimate(counted, images=page_count, texts=page_count)
+            # The text is cheap to extract (no rendering) and is what a provider bills.
+            captions = [
+                clean_caption(
+                    page_text(document, index)[: config.max_text_chars],
+                    max_chars=config.max_text_chars,
+                )
+                for index in range(page_count)
+            ]
+            add_estimate(
+                counted,
+                images=page_count,
+                texts=sum(1 for caption in captions if caption),
+                chars=sum(len(caption or "") for caption in captions),
+            )
             yield counted
             return
         batches = list(chunked(_page_order(page_count), context.config.batch_size))

@@ -1,0 +1,36 @@
+"""The query table shows a short display path instead of a full file:// URI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mmingest.flows.render import hits_table, short_path
+from mmingest.schemas.query import Hit
+
+
+def test_local_files_are_shown_relative_to_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    uri = (tmp_path / "samples" / "images" / "red-circle.png").as_uri()
+    assert short_path(uri) == "samples/images/red-circle.png"
+
+
+def test_long_paths_keep_their_last_two_parts():
+    uri = Path("/srv/data/2026/catalogue/exports/very/deep/folder/images/red-circle.png").as_uri()
+    assert short_path(uri) == "…/images/red-circle.png"
+    assert short_path("file:///a/b.png") == "/a/b.png"
+    long = "s3://media-bucket/tenants/acme/uploads/2026/11/23/images/red-circle-on-white.png"
+    assert short_path(long) == "s3://media-bucket/…/images/red-circle-on-white.png"
+    assert short_path("s3://bucket/a.png") == "s3://bucket/a.png"
+
+
+def test_the_table_fits_a_row_on_one_line(tmp_path, monkeypatch):
+    from rich.console import Console
+
+    monkeypatch.chdir(tmp_path)
+    uri = (tmp_path / "docs" / "guide.pdf").as_uri()
+    hit = Hit(id="1", score=0.5, payload={"kind": "pdf_page", "source_uri": uri, "page": 2,
+                                          "caption": "A page"})  # fmt: skip
+    console = Console(width=80, record=True)
+    console.print(hits_table([hit]))
+    text = console.export_text()
+    assert "docs/guide.pdf (page 2)" in text and "file://" not in text
