@@ -11,6 +11,7 @@ from mmingest.connectors.extras import import_extra
 from mmingest.flows import render
 from mmingest.flows.app import EXIT_PARTIAL, app, err, load_settings, out
 from mmingest.flows.jobs import Job, JobOptions, failed_objects, run_job, settle_dead_letters
+from mmingest.flows.render_verify import print_verify
 from mmingest.flows.runtime import open_runtime
 from mmingest.pipelines.ingest import DEFAULT_KINDS, Kind
 from mmingest.pipelines.sync import SyncReport
@@ -68,6 +69,7 @@ def _execute(
     exclude: list[str] | None,
     as_json: bool,
     progress: bool,
+    verifying: bool = False,
 ) -> SyncReport:
     settings = _settings(collection, tenant, batch_size, include, exclude)
     source, _ = job.open(settings)
@@ -86,6 +88,10 @@ def _execute(
         letters = str(runtime.dead_letters.path)
     if as_json:
         out.print_json(json.dumps(render.report_json(report)))
+    elif verifying:
+        print_verify(out, report, job.source)
+        if report.summary.failures:
+            render.print_summary(out, report.summary, dead_letters=letters)
     else:
         render.print_report(out, report, dead_letters=letters)
     return report
@@ -222,6 +228,7 @@ def verify(
         exclude=exclude,
         as_json=as_json,
         progress=False,
+        verifying=True,
     )
     differs = report.missing or report.stale or report.orphaned
     if report.summary.failed or report.deletions.guarded or (differs and not fix):

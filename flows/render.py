@@ -118,17 +118,10 @@ def print_report(console: Console, report: SyncReport, *, dead_letters: str | No
 
 def report_json(report: SyncReport) -> dict[str, Any]:
     """A run's summary and reconciliation as plain data for ``--json``."""
+    from mmingest.flows.render_verify import reconcile_json
+
     data = summary_json(report.summary)
-    data["reconcile"] = {
-        "in_scope": report.deletions.in_scope,
-        "vanished": len(report.deletions.vanished_ids),
-        "vanished_objects": report.deletions.vanished_sources,
-        "deleted": report.deletions.deleted,
-        "guarded": report.deletions.guarded,
-        "missing": report.missing,
-        "stale": report.stale,
-        "orphaned": report.orphaned,
-    }
+    data["reconcile"] = reconcile_json(report)
     return data
 
 

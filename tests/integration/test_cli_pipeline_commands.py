@@ -63,8 +63,17 @@ def test_dry_run_then_sync_then_verify_and_fix(capsys, configured):
     assert code == 3
     assert (report["missing"], report["stale"], report["orphaned"]) == (1, 1, 1)
 
-    code, out, _ = cli(capsys, "verify", str(folder), "--fix")
-    assert code == 0 and "deleted" in out
+    code, out, _ = cli(capsys, "verify", str(folder))
+    assert code == 3
+    assert all(word in out for word in ("missing", "stale", "orphaned", "--fix"))
+    assert "plan for" not in out and "would add" not in out
+
+    code, out, _ = cli(capsys, "verify", str(folder), "--fix", "--json")
+    fixed = json.loads(out)["reconcile"]
+    assert code == 0 and fixed["found"] == {"missing": 1, "stale": 1, "orphaned": 1}
+    # After the fix nothing is left: "missing" is no longer the number just written.
+    assert fixed["remaining"] == {"not_written": 0, "orphaned": 0} and "missing" not in fixed
+    assert fixed["deleted"] == 1
     code, out, _ = cli(capsys, "verify", str(folder), "--json")
     assert code == 0
     assert json.loads(out)["reconcile"]["orphaned"] == 0
