@@ -65,9 +65,7 @@ def summary_table(summary: RunSummary, deletions: Deletions | None = None) -> Ta
         estimate = ", ".join(f"{v:,} {k}" for k, v in sorted(summary.estimate.items()))
         table.add_row("to embed", estimate or "nothing")
     else:
-        table.add_row(
-            "written", f"{summary.written:,} ({summary.new:,} new, {summary.changed:,} changed)"
-        )
+        table.add_row("written", written_line(summary))
     table.add_row(
         "skipped",
         f"{summary.skipped:,} ({summary.unchanged:,} unchanged, {summary.ignored:,} not inputs)",
@@ -91,6 +89,16 @@ def summary_table(summary: RunSummary, deletions: Deletions | None = None) -> Ta
             "cache", f"{summary.cache_hits:,} hits, {summary.cache_misses:,} misses (embeddings)"
         )
     return table
+
+
+def written_line(summary: RunSummary) -> str:
+    """``written`` in the same unit as its breakdown: the new and changed items it was to
+    write, and how many of them did not land (never "written 0 (3 new, 0 changed)")."""
+    due = summary.new + summary.changed
+    split = f"{summary.new:,} new, {summary.changed:,} changed"
+    if summary.written == due:
+        return f"{summary.written:,} ({split})"
+    return f"{summary.written:,} of {due:,} ({split}; {due - summary.written:,} not written)"
 
 
 def usage_line(summary: RunSummary) -> str:

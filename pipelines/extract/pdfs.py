@@ -125,6 +125,29 @@ def _title(document: Any) -> str | None:
     return title.strip() or None if isinstance(title, str) else None
 
 
+_PAGE_LOOKUP = 64
+"""Page ids looked up at once to count an unchanged document's pages (one call up to this)."""
+
+
+def _stored_pages(
+    obj: ObjectInfo, context: ExtractContext, first: int, count: int
+) -> dict[str, str]:
+    return context.stored_hashes([point_id(obj.uri, str(n)) for n in range(first, first + count)])
+
+
+def _unchanged_pages(
+    obj: ObjectInfo, context: ExtractContext, content_hash: str, stored: dict[str, str]
+) -> int:
+    """How many pages of an unchanged document are stored (with its current hash)."""
+    pages = sum(1 for value in stored.values() if value == content_hash)
+    looked = _PAGE_LOOKUP
+    while pages == looked:  # every page looked up is stored: there may be more
+        more = _stored_pages(obj, context, looked + 1, _PAGE_LOOKUP)
+        pages += sum(1 for value in more.values() if value == content_hash)
+        looked += _PAGE_LOOKUP
+    return max(pages, 1)
+
+
 def _page_order(page_count: int) -> list[int]:
     # Page 1 goes last: a stored page 1 with the current hash then means the whole document
     # landed, which is what the unchanged check looks at (a run killed mid-document redoes it).
@@ -137,9 +160,13 @@ def extract_pdf(
     """The pages of one PDF, ``batch_size`` at a time (nothing if the document is unchanged)."""
     content_hash = pdf_content_hash(obj, config)
     first_page = point_id(obj.uri, "1")
-    previous = context.stored_hashes([first_page]).get(first_page)
+    # One lookup answers "unchanged?" (page 1 lands last) and, for an unchanged document, how
+    # many pages it has: a re-run counts the same items (pages) as the first run.
+    stored = _stored_pages(obj, context, 1, _PAGE_LOOKUP)
+    previous = stored.get(first_page)
     if previous == content_hash:
-        yield PreparedBatch(seen=1, unchanged=1)
+        pages = _unchanged_pages(obj, context, content_hash, stored)
+        yield PreparedBatch(seen=pages, unchanged=pages)
         return
     blob = context.read_many([(obj.key, context.config.max_object_bytes)])[obj.key]
     if isinstance(blob, Exception):

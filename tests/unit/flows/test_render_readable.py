@@ -1,4 +1,4 @@
-"""The query table shows a short display path instead of a full file:// URI."""
+"""The CLI output reads right: short display paths, and counts in one unit."""
 
 from __future__ import annotations
 
@@ -34,3 +34,13 @@ def test_the_table_fits_a_row_on_one_line(tmp_path, monkeypatch):
     console.print(hits_table([hit]))
     text = console.export_text()
     assert "docs/guide.pdf (page 2)" in text and "file://" not in text
+
+
+def test_written_counts_in_one_unit():
+    from mmingest.flows.render import written_line
+    from mmingest.schemas.summary import RunSummary
+
+    done = RunSummary(collection="c", new=3, changed=1, written=4)
+    assert written_line(done) == "4 (3 new, 1 changed)"
+    failed = RunSummary(collection="c", new=3, changed=0, written=0, failed=3)
+    assert written_line(failed) == "0 of 3 (3 new, 0 changed; 3 not written)"
