@@ -10,7 +10,17 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from mmingest.connectors.sources import scheme_of
@@ -24,13 +34,20 @@ _FAILURES_SHOWN = 20
 
 
 class IngestProgress:
-    """A live line with the running counts of an ingestion."""
+    """A live line with the running counts of an ingestion; once the listing is complete, a
+    bar with the total, the percentage done and the time remaining (objects listed)."""
 
     def __init__(self, progress: Progress, task: TaskID) -> None:
         self._progress = progress
         self._task = task
 
     def __call__(self, summary: RunSummary) -> None:
+        if summary.listed is not None:  # before that, the total is unknown: a pulsing bar
+            self._progress.update(
+                self._task,
+                total=summary.listed,
+                completed=min(summary.objects_done, summary.listed),
+            )
         self._progress.update(
             self._task,
             description=(
@@ -47,7 +64,16 @@ def ingest_progress(console: Console, *, enabled: bool) -> Iterator[IngestProgre
     if not enabled:
         yield None
         return
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=20),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=False) as progress:
         yield IngestProgress(progress, progress.add_task("listing…", total=None))
 

@@ -96,6 +96,15 @@ class IgnoredTask:
 Task = ImageChunk | DocumentTask | CatalogTask | IgnoredTask
 
 
+def _objects_of(task: Task) -> int:
+    """How many listed objects a task covers (an image with its sidecars, a document...)."""
+    if isinstance(task, ImageChunk):
+        return sum(1 + len(candidate.sidecars) for candidate in task.candidates)
+    if isinstance(task, IgnoredTask):
+        return len(task.items)
+    return 1
+
+
 @dataclass
 class WriteResult:
     """The outcome of upserting one batch of points."""
@@ -240,10 +249,18 @@ class Ingestion:
     def run(self, prefix: str = "", *, only: Container[str] | None = None) -> RunSummary:
         """Ingest every object under ``prefix`` (or just the ``only`` URIs) and summarise."""
         self.source.precheck()
-        listing = self.source.list(prefix)
+        listing = self._counted(self.source.list(prefix))
         if self.evidence is not None:
             listing = self._witnessed(listing, self.evidence)
         return self.run_tasks(plan(listing, kinds=self.kinds, config=self.config, only=only))
+
+    def _counted(self, listing: Iterable[ObjectInfo]) -> Iterator[ObjectInfo]:
+        """The listing, counted: once it is complete the summary knows the total (progress)."""
+        listed = 0
+        for obj in listing:
+            listed += 1
+            yield obj
+        self.summary.listed = listed
 
     @staticmethod
     def _witnessed(listing: Iterable[ObjectInfo], evidence: Evidence) -> Iterator[ObjectInfo]:
@@ -330,13 +347,22 @@ class Ingestion:
             batches = extract_catalog(task.obj, context, self.catalog, references)
         else:
             batches = [PreparedBatch(seen=len(task.items), ignored=task.items)]
+        # The task's last batch carries its object count (progress): hold each batch until
+        # the next one shows it was not the last.
+        held: PreparedBatch | None = None
         for batch in batches:
             batch.task = task_id
-            yield batch
+            if held is not None:
+                yield held
+            held = batch
+        if held is not None:
+            held.objects = _objects_of(task)
+            yield held
 
     def _account_prepared(self, prepared: PreparedBatch) -> None:
         summary = self.summary
         summary.seen += prepared.seen
+        summary.objects_done += prepared.objects
         summary.new += prepared.new
         summary.changed += prepared.changed
         summary.unchanged += prepared.unchanged

@@ -60,6 +60,8 @@ class PreparedBatch:
     estimate: dict[str, int] = field(default_factory=dict)
     """Dry runs: what embedding the new and changed items would take (images, texts, chars)."""
     task: int = -1
+    objects: int = 0
+    """Listed objects this batch finishes (on a task's last batch), for progress."""
 
 
 @dataclass

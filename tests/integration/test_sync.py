@@ -233,3 +233,20 @@ def test_a_dry_run_writes_nothing(tmp_path, edge_store):
     assert len(embedder.calls) == calls
     assert edge_store.count("dry") == 3
     assert json.dumps(plan.summary.model_dump(mode="json"))
+
+
+def test_the_summary_knows_the_listing_total_for_progress(tmp_path, edge_store):
+    from mmingest.pipelines.ingest import Ingestion
+
+    write_pdfs(tmp_path / "docs")
+    (tmp_path / "docs" / "notes.txt").write_text("not an input")
+    seen: list[tuple[int | None, int]] = []
+    ingestion = Ingestion(
+        LocalFolderSource(tmp_path / "docs"), HashEmbedder(), edge_store, collection="p",
+        config=CONFIG, on_progress=lambda s: seen.append((s.listed, s.objects_done)),
+    )  # fmt: skip
+    summary = ingestion.run()
+    objects = len(list((tmp_path / "docs").iterdir()))
+    assert (summary.listed, summary.objects_done) == (objects, objects)
+    assert seen[-1] == (objects, objects)
+    assert [done for _, done in seen] == sorted(done for _, done in seen)

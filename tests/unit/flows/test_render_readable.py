@@ -44,3 +44,24 @@ def test_written_counts_in_one_unit():
     assert written_line(done) == "4 (3 new, 1 changed)"
     failed = RunSummary(collection="c", new=3, changed=0, written=0, failed=3)
     assert written_line(failed) == "0 of 3 (3 new, 0 changed; 3 not written)"
+
+
+def test_progress_shows_total_percentage_and_eta_once_the_listing_is_known():
+    from rich.console import Console
+
+    from mmingest.flows.render import ingest_progress
+    from mmingest.schemas.summary import RunSummary
+
+    console = Console(width=160, record=True, force_terminal=True)
+    summary = RunSummary(collection="c", seen=5, written=5, objects_done=5)
+    with ingest_progress(console, enabled=True) as progress:
+        assert progress is not None
+        progress(summary)  # listing still going: no total yet
+        task = progress._progress.tasks[0]
+        assert task.total is None
+        summary.listed, summary.objects_done = 20, 10
+        progress(summary)
+        assert (task.total, task.completed, task.percentage) == (20, 10, 50.0)
+    text = console.export_text()
+    assert "10/20" in text and "50%" in text and "ETA" in text
+    assert "listed" not in summary.model_dump()  # progress only, not summary data
