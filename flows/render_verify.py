@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mmingest.pipelines.sync import SyncReport
+from mmingest.pipelines.text import terminal_safe
 
 
 def reconcile_json(report: SyncReport) -> dict[str, Any]:
@@ -41,7 +42,7 @@ def verify_table(report: SyncReport, source: str) -> Table:
     summary = report.summary
     checked = "checked" if summary.dry_run else "repaired"
     table = Table(
-        title=f"{checked} {summary.collection!r} against {escape(source)}",
+        title=f"{checked} {summary.collection!r} against {escape(terminal_safe(source))}",
         show_header=False,
         box=None,
     )
@@ -69,7 +70,8 @@ def print_verify(console: Console, report: SyncReport, source: str) -> None:
     if report.summary.dry_run:
         if differs:
             console.print(
-                f"Run `mmingest verify {source} --fix` to embed the missing and stale items "
+                f"Run `mmingest verify {terminal_safe(source)} --fix` to embed the missing and "
+                "stale items "
                 "and delete the orphaned points.",
                 markup=False,
                 highlight=False,

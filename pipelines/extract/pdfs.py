@@ -122,7 +122,7 @@ def page_text(document: Any, index: int) -> str:
 def _title(document: Any) -> str | None:
     with _PDFIUM:
         title = document.get_metadata_dict().get("Title")
-    return title.strip() or None if isinstance(title, str) else None
+    return clean_caption(title, max_chars=1000) if isinstance(title, str) else None
 
 
 _PAGE_LOOKUP = 64

@@ -9,13 +9,15 @@ nodes = li.text_to_image_retrieve("a red circle")         # LlamaIndex's multimo
 nodes = li.image_to_image_retrieve("q.jpg")
 
 Hits with a picture (an image, a PDF page, a product with an image) come back as ``ImageNode``
-with the picture's location (``image_path`` for a local file, ``image_url`` otherwise; with
-``include_pictures=True`` the picture itself, PDF pages rendered), other hits as ``TextNode``.
+with the picture's location (``image_path`` for a local file in ``source.allowed_local_roots``,
+``image_url`` for other URIs; with ``include_pictures=True`` the picture itself, read through the
+reference policy, PDF pages rendered), other hits as ``TextNode``.
 """
 
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from typing import Any
 
 from mmingest.connectors.extras import needs_extra
@@ -158,11 +160,20 @@ class MmingestRetriever(MultiModalRetriever):
             data = self._retriever.image_bytes(hit)
             common["image"] = base64.b64encode(data).decode("ascii")
             common["image_mimetype"] = "image/png" if hit.kind == "pdf_page" else None
-        if hit.kind != "pdf_page" and scheme_of(picture) == "file":
-            common["image_path"] = str(path_from_uri(picture))
-        else:
+        local = hit.kind != "pdf_page" and scheme_of(picture) == "file"
+        if not local:
             common["image_url"] = metadata.get("display_uri", picture)
+        elif self._readable(picture):
+            # LlamaIndex reads image_path itself: only where the reference policy lets a
+            # picture be read (source.allowed_local_roots), never a path a payload names.
+            common["image_path"] = str(path_from_uri(picture))
         return NodeWithScore(node=ImageNode(**common), score=hit.score)
+
+    def _readable(self, uri: str) -> bool:
+        config = getattr(self._retriever, "source_config", None)
+        roots = getattr(config, "allowed_local_roots", None) or []
+        path = path_from_uri(uri).resolve()
+        return any(path.is_relative_to(Path(root).resolve()) for root in roots)
 
 
 def search_options_of(filters: Filter | None, options: dict[str, Any] | None) -> dict[str, Any]:

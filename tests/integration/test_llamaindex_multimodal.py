@@ -23,6 +23,7 @@ from mmingest.pipelines.ingest import ingest
 from mmingest.pipelines.integrations.llamaindex import MmingestRetriever
 from mmingest.pipelines.query import Retriever
 from mmingest.pipelines.samples import write_images, write_pdfs
+from mmingest.schemas.config import SourceConfig
 from mmingest.schemas.errors import ConfigError
 from mmingest.schemas.filters import eq
 from tests.support.fakes import HashEmbedder
@@ -37,7 +38,10 @@ def media(tmp_path, edge_store):
     write_pdfs(tmp_path / "media" / "docs")
     summary = ingest(LocalFolderSource(tmp_path / "media"), embedder, edge_store, collection="m")
     assert summary.failed == 0, summary
-    return Retriever(edge_store, embedder, collection="m"), tmp_path / "media", captions
+    # Display reads local pictures only from allowed folders (the reference policy).
+    allowed = SourceConfig(allowed_local_roots=[tmp_path / "media"])
+    retriever = Retriever(edge_store, embedder, collection="m", source_config=allowed)
+    return retriever, tmp_path / "media", captions
 
 
 def test_hits_with_pictures_are_image_nodes(media):
@@ -51,6 +55,11 @@ def test_hits_with_pictures_are_image_nodes(media):
     assert image_node_to_image_block(image) is not None  # LlamaIndex can load the picture
     page = next(n.node for n in nodes if n.node.metadata["kind"] == "pdf_page")
     assert page.image_url == f"{page.metadata['source']}#page={page.metadata['page']}"
+    # Outside the allowed folders LlamaIndex gets no path to read (a payload cannot name one).
+    closed = Retriever(retriever.store, retriever.embedder, collection="m")
+    node = MmingestRetriever(closed, similarity_top_k=30).retrieve(QUERY)
+    image = next(n.node for n in node if n.node.metadata["kind"] == "image")
+    assert isinstance(image, ImageNode) and image.image_path is None
 
 
 def test_include_pictures_renders_pdf_pages(media):
