@@ -40,7 +40,7 @@ assert pipelines.APP == "pipelines", pipelines.__file__
 assert flows.jobs.APP == "flows.jobs", flows.jobs.__file__
 
 import mmingest
-from mmingest import Retriever, Settings, eq, between, MmingestError
+from mmingest import Retriever, Settings, eq, between, MmingestError, MissingExtra
 from mmingest.flows.cli import app, main
 from mmingest.pipelines.integrations.langchain import MmingestRetriever as LangChainRetriever
 from mmingest.pipelines.integrations.llamaindex import MmingestRetriever as LlamaIndexRetriever
