@@ -112,6 +112,13 @@ def test_the_wheel_installs_one_namespace_beside_an_apps_own_packages(tmp_path: 
     listed = set(zipfile.ZipFile(wheel).namelist())
     assert {"mmingest/py.typed", "mmingest/__main__.py", "mmingest/flows/cli.py"} <= listed
     assert not any("facade" in name for name in listed)
+    metadata = zipfile.ZipFile(wheel).read(next(n for n in listed if n.endswith("METADATA")))
+    text = metadata.decode()
+    assert "License-Expression: Apache-2.0" in text and "License-File: LICENSE" in text
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in listed)
+    assert "Classifier: Typing :: Typed" in text and "Project-URL: Issues" in text
+    # Mirror workarounds are pins in deploy/constraints.txt, not bounds in the metadata.
+    assert "prefect>=3.4;" in text.replace(" ", "") and "<3.9" not in text and "<4.24" not in text
 
     python, site = _fresh_venv(tmp_path / "venv")
     subprocess.run(
