@@ -259,7 +259,7 @@ def retry_failed(
         as_json=as_json,
         progress=progress,
     )
-    remaining = settle_dead_letters(letters, uris, collector)
+    remaining = settle_dead_letters(letters, uris, collector, tenant=settings.tenant)
     if not as_json:
         out.print(f"{len(uris):,} objects retried; {remaining:,} failures remain in {letters.path}")
     if report.summary.failed:
