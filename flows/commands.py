@@ -77,6 +77,7 @@ def _execute(
     with open_runtime(settings) as runtime:
         if options.dead_letters is None and not options.dry_run:
             options.dead_letters = runtime.dead_letters
+            runtime.dead_letters.precheck()
         show = progress and not as_json and err.is_terminal
         with render.ingest_progress(err, enabled=show) as on_progress:
             options.on_progress = on_progress
@@ -241,6 +242,7 @@ def retry_failed(
     job = _job(source, kind, "")
     with open_runtime(settings, with_embedder=False) as runtime:
         letters = runtime.dead_letters
+    letters.precheck()
     uris = failed_objects(letters, job, settings)
     if not uris:
         out.print(f"no recorded failures for {source} in {letters.path}")

@@ -106,6 +106,13 @@ class QdrantEdgeStoreConfig(_Config):
     path: Path | None = Field(
         None, description="Store directory (default: <state_dir>/qdrant-edge)."
     )
+    min_free_mb: int = Field(
+        64,
+        ge=0,
+        description="Writes stop with an error when less than this many MiB are free on the "
+        "store's disk: the engine maps its files, and a write into a full disk would kill the "
+        "process (SIGBUS) instead of raising.",
+    )
 
 
 class QdrantStoreConfig(_Config):
