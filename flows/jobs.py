@@ -123,9 +123,7 @@ def settle_dead_letters(
     """Keep the failures of objects not retried (and every other tenant's), plus this run's;
     returns how many remain."""
     retried = set(retried)
-    kept = [
-        f for f in letters.read() if f.tenant != tenant or object_uri(f.uri) not in retried
-    ]
+    kept = [f for f in letters.read() if f.tenant != tenant or object_uri(f.uri) not in retried]
     kept += list(new_failures)
     letters.replace(kept)
     return len(kept)

@@ -72,9 +72,7 @@ def write(folder, pages):
     return LocalFolderSource(folder).uri_of("doc.pdf")
 
 
-def test_a_document_with_failed_pages_is_not_complete_until_every_page_lands(
-    tmp_path, edge_store
-):
+def test_a_document_with_failed_pages_is_not_complete_until_every_page_lands(tmp_path, edge_store):
     folder = tmp_path / "pdfs"
     uri = write(folder, 5)
     provider = Provider()
