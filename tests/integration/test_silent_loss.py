@@ -5,17 +5,30 @@ The scenario of issue 12: a 5-page PDF, the provider fails one page's text, batc
 
 from __future__ import annotations
 
+import shutil
+
+import numpy as np
+import pytest
+
+from mmingest.connectors.embedders.cache import cached
+from mmingest.connectors.embedders.clip import ClipEmbedder
+from mmingest.connectors.embedders.clip import weights as weights_module
+from mmingest.connectors.embedders.clip.weights import weights_digest
 from mmingest.connectors.sources.local import LocalFolderSource
 from mmingest.flows.jobs import settle_dead_letters
 from mmingest.pipelines.deadletters import JsonlDeadLetters, object_uri
 from mmingest.pipelines.ingest import Ingestion, Kind
+from mmingest.pipelines.ingest import ingest as ingest_all
+from mmingest.pipelines.query import Retriever
 from mmingest.pipelines.retry import RetryPolicy
+from mmingest.pipelines.samples import write_images
 from mmingest.pipelines.sync import sync
 from mmingest.schemas import point_id
-from mmingest.schemas.config import IngestConfig
-from mmingest.schemas.errors import ProviderUnavailable
+from mmingest.schemas.config import ClipEmbedderConfig, IngestConfig
+from mmingest.schemas.errors import ProviderUnavailable, SchemaMismatch
 from tests.support.corpus import simple_pdf
 from tests.support.fakes import HashEmbedder
+from tests.support.models import build_tiny_clip
 
 CONFIG = IngestConfig(batch_size=2)
 FAST = RetryPolicy(attempts=1, base_delay_s=0.0)
@@ -151,3 +164,74 @@ class _Into:
 
     def record(self, failure) -> None:
         self.into.append(failure)
+
+
+# --- wrong data: a query or a cache from another vector space --------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_checkpoints(tmp_path_factory):
+    """Two different tiny CLIPs saved in folders with the same name."""
+    root = tmp_path_factory.mktemp("checkpoints")
+    first = build_tiny_clip(root / "old" / "tiny-clip", seed=1)
+    second = build_tiny_clip(root / "new" / "tiny-clip", seed=2)
+    return first, second
+
+
+def clip(path):
+    return ClipEmbedder(ClipEmbedderConfig(model=str(path), batch_size=8))
+
+
+def test_the_retriever_refuses_a_query_embedder_from_another_space(
+    tmp_path, edge_store, two_checkpoints
+):
+    old, new = two_checkpoints
+    folder = tmp_path / "pics"
+    write_images(folder, 4)
+    filled_by = clip(old)
+    ingest_all(LocalFolderSource(folder), filled_by, edge_store, collection="pics")
+    assert Retriever(edge_store, filled_by, collection="pics").search("a red circle", k=2)
+
+    same_name_other_weights = clip(new)
+    assert same_name_other_weights.info.model == filled_by.info.model
+    assert same_name_other_weights.info.dimension == filled_by.info.dimension
+    other_model = HashEmbedder(filled_by.info.dimension)
+    for embedder in (same_name_other_weights, other_model):
+        with pytest.raises(SchemaMismatch, match="pics") as refused:
+            Retriever(edge_store, embedder, collection="pics").search("a red circle")
+        assert "the query embedder" in refused.value.message
+    with pytest.raises(SchemaMismatch, match="weights"):
+        ingest_all(
+            LocalFolderSource(folder), same_name_other_weights, edge_store, collection="pics"
+        )
+
+
+def test_the_embedding_cache_never_serves_another_checkpoints_vectors(tmp_path, two_checkpoints):
+    old, new = two_checkpoints
+    cache = tmp_path / "cache.sqlite3"
+    first = cached(clip(old), cache)
+    before = first.embed_texts(["a red circle"])
+    first.close()
+    second = cached(clip(new), cache)
+    after = second.embed_texts(["a red circle"])
+    assert second.usage().cache_hits == 0
+    assert not np.allclose(before, after)
+    again = cached(clip(old), cache)
+    assert np.allclose(again.embed_texts(["a red circle"]), before)
+    assert again.usage().cache_hits == 1
+
+
+def test_weights_are_hashed_once_per_file_version(tmp_path, two_checkpoints, monkeypatch):
+    old, _ = two_checkpoints
+    copy = tmp_path / "tiny-clip"
+    shutil.copytree(old, copy)
+    first = weights_digest(copy)
+    calls = []
+    real = weights_module._file_digest
+    monkeypatch.setattr(weights_module, "_file_digest", lambda p: calls.append(p) or real(p))
+    assert weights_digest(copy) == first and calls == []  # path, size and mtime unchanged
+    weights_file = next(copy.glob("*.safetensors"))
+    data = bytearray(weights_file.read_bytes())
+    data[-1] ^= 1
+    weights_file.write_bytes(bytes(data))
+    assert weights_digest(copy) != first and calls == [weights_file]

@@ -191,7 +191,7 @@ class QdrantEdgeStore:
             operation = edge.UpdateOperation.delete_points_by_filter(
                 convert.ids_filter(ids, tenant)
             )
-        self._dir.check_free_space(self._min_free_bytes, f"delete from {collection!r}")
+        self._dir.check_free_space(self._min_free_bytes, f"remove points of {collection!r}")
         try:
             self._shard(collection).update(operation)
         except Exception as error:
@@ -206,7 +206,7 @@ class QdrantEdgeStore:
         operation = edge.UpdateOperation.delete_points_by_filter(
             convert.sources_filter(source_uris, tenant)
         )
-        self._dir.check_free_space(self._min_free_bytes, f"delete from {collection!r}")
+        self._dir.check_free_space(self._min_free_bytes, f"remove points of {collection!r}")
         try:
             self._shard(collection).update(operation)
         except Exception as error:
