@@ -62,6 +62,12 @@ class ClipEmbedderConfig(_Config):
     offline: bool = Field(
         False, description="Never contact the hub (also set by HF_HUB_OFFLINE=1)."
     )
+    weights_digests: Path | None = Field(
+        None,
+        description="File remembering the digest of each local weight file by path, size and "
+        "modification time, so a checkpoint is hashed once, not on every load (default: "
+        "<state_dir>/weights-digests.json; none: remember within the process only).",
+    )
 
 
 def _kind_of(default: str) -> Discriminator:

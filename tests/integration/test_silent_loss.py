@@ -235,3 +235,14 @@ def test_weights_are_hashed_once_per_file_version(tmp_path, two_checkpoints, mon
     data[-1] ^= 1
     weights_file.write_bytes(bytes(data))
     assert weights_digest(copy) != first and calls == [weights_file]
+
+
+def test_weight_digests_are_remembered_across_processes(tmp_path, two_checkpoints, monkeypatch):
+    old, _ = two_checkpoints
+    memo = tmp_path / "weights-digests.json"
+    first = weights_digest(old, memo=memo)
+    assert memo.is_file()
+    monkeypatch.setattr(weights_module, "_digests", {})  # a new process
+    calls = []
+    monkeypatch.setattr(weights_module, "_file_digest", lambda p: calls.append(p) or "x")
+    assert weights_digest(old, memo=memo) == first and calls == []

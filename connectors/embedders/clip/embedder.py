@@ -103,7 +103,7 @@ class ClipEmbedder:
             dimension=dimension,
             distance=Distance.COSINE,
             normalized=True,
-            weights=checkpoint_identity(loaded.source, self._model),
+            weights=checkpoint_identity(loaded.source, self._model, memo=config.weights_digests),
             limits=EmbedderLimits(
                 max_batch=config.batch_size,
                 # One model, one lock: concurrent calls would only queue.
