@@ -301,6 +301,7 @@ class QdrantEdgeStore:
 
     def optimize(self, collection: str) -> bool:
         """Merge segments and build indexes (blocking; run it after large ingests)."""
+        self._dir.check_free_space(self._min_free_bytes, f"optimize {collection!r}")
         try:
             return bool(self._shard(collection).optimize())
         except Exception as error:
