@@ -7,6 +7,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -124,6 +126,12 @@ def cli_env(tiny_clip_dir, tmp_path):
     return env, folder
 
 
+@pytest.fixture
+def _exit_stack() -> Iterator[ExitStack]:
+    with ExitStack() as stack:
+        yield stack
+
+
 def _fill(path: Path) -> None:
     with path.open("wb") as handle:
         try:
@@ -134,13 +142,12 @@ def _fill(path: Path) -> None:
             pass
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 8 MiB tmpfs (needs root to mount; skipped elsewhere)."""
-    mount_point = tmp_path / "small-disk"
-    mount_point.mkdir()
+@contextmanager
+def _tmpfs(mount_point: Path, options: str) -> Iterator[Path]:
+    """A tmpfs mounted with ``options`` (needs root; the test is skipped elsewhere)."""
+    mount_point.mkdir(parents=True, exist_ok=True)
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount_point)],
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount_point)],
         capture_output=True,
         check=False,
     )
@@ -150,6 +157,13 @@ def small_disk(tmp_path):
         yield mount_point
     finally:
         subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """An 8 MiB disk (a tmpfs), too small for a store."""
+    with _tmpfs(tmp_path / "small-disk", "size=8m") as mount_point:
+        yield mount_point
 
 
 def test_a_full_disk_stops_the_run_with_one_line_not_sigbus(cli_env, small_disk):
@@ -196,7 +210,7 @@ def test_a_failed_flush_is_a_failed_cli_run(cli_env, tmp_path, monkeypatch, caps
     assert str(store_dir) in captured.err
 
 
-@pytest.mark.parametrize("fault", ["directory", "full"])
+@pytest.mark.parametrize("fault", ["directory", "read-only", "full"])
 def test_an_unwritable_dead_letter_file_is_one_line_naming_it(cli_env, tmp_path, fault, request):
     env, folder = cli_env
     (folder / "broken.png").write_bytes(b"not an image")
@@ -204,6 +218,12 @@ def test_an_unwritable_dead_letter_file_is_one_line_naming_it(cli_env, tmp_path,
         letters = tmp_path / "state" / "dead-letters" / "mmingest.jsonl"
         letters.mkdir(parents=True)
         cause = "directory"
+    elif fault == "read-only":
+        folder_of_letters = request.getfixturevalue("tmp_path") / "state" / "dead-letters"
+        stack = request.getfixturevalue("_exit_stack")
+        stack.enter_context(_tmpfs(folder_of_letters, "size=1m,ro"))
+        letters = folder_of_letters / "mmingest.jsonl"
+        cause = "Read-only"
     else:
         disk = request.getfixturevalue("small_disk")
         letters = disk / "state" / "dead-letters" / "mmingest.jsonl"
