@@ -81,6 +81,7 @@ def _execute(
     with open_runtime(settings, with_embedder=not options.dry_run) as runtime:
         if options.dead_letters is None and not options.dry_run:
             options.dead_letters = runtime.dead_letters
+            runtime.dead_letters.precheck()
         show = progress and not as_json and err.is_terminal
         with render.ingest_progress(err, enabled=show) as on_progress:
             options.on_progress = on_progress
@@ -250,6 +251,7 @@ def retry_failed(
     job = _job(source, kind, "")
     with open_runtime(settings, with_embedder=False) as runtime:
         letters = runtime.dead_letters
+    letters.precheck()
     uris = failed_objects(letters, job, settings)
     if not uris:
         out.print(f"no recorded failures for {source} in {letters.path}")
@@ -268,7 +270,7 @@ def retry_failed(
         as_json=as_json,
         progress=progress,
     )
-    remaining = settle_dead_letters(letters, uris, collector)
+    remaining = settle_dead_letters(letters, uris, collector, tenant=settings.tenant)
     if not as_json:
         out.print(f"{len(uris):,} objects retried; {remaining:,} failures remain in {letters.path}")
     if report.summary.failed:

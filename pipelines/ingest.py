@@ -386,6 +386,8 @@ class Ingestion:
 
     def _fail(self, failures: Iterable[Failure]) -> None:
         for failure in failures:
+            if self.tenant is not None:
+                failure = failure.model_copy(update={"tenant": self.tenant})
             self.summary.failed += 1
             self.summary.failures.append(failure)
             if self.dead_letters is not None:

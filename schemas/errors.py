@@ -153,5 +153,10 @@ class StoreLocked(TerminalError):
     """An embedded store's files are held by another process."""
 
 
+class StorageFault(TerminalError):
+    """Local storage the run writes to failed (disk full, file unwritable, directory removed):
+    what was written after the fault is not durable, so the run stops."""
+
+
 class CollectionNotFound(TerminalError):
     """The collection (or alias) does not exist in the store."""

@@ -92,6 +92,14 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _default_weights_digests(self) -> Settings:
+        if isinstance(self.embedder, ClipEmbedderConfig) and self.embedder.weights_digests is None:
+            path = self.state_dir / "weights-digests.json"
+            embedder = self.embedder.model_copy(update={"weights_digests": path})
+            object.__setattr__(self, "embedder", embedder)
+        return self
+
+    @model_validator(mode="after")
     def _default_cache_path(self) -> Settings:
         if self.embedding_cache.path is None:
             path = self.state_dir / "embedding-cache.sqlite3"

@@ -29,6 +29,9 @@ class Failure(BaseModel):
     reason: str
     message: str
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    tenant: str | None = None
+    """The tenant whose run failed (None: no tenant), so one tenant's retry leaves the others'
+    records alone."""
 
     @classmethod
     def of(cls, uri: str, stage: str, error: BaseException) -> Failure:

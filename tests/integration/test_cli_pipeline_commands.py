@@ -108,6 +108,23 @@ def test_retry_failed_reprocesses_dead_letters(capsys, configured, tmp_path):
     assert letters.read() == []
 
 
+def test_dead_letters_carry_the_tenant_and_retry_failed_keeps_to_its_own(
+    capsys, configured, tmp_path
+):
+    folder = configured
+    (folder / "broken.png").write_bytes(b"not yet an image")
+    for tenant in ("a", "b"):
+        code, _, _ = cli(capsys, "ingest", str(folder), "--tenant", tenant)
+        assert code == 3
+    letters = JsonlDeadLetters(tmp_path / "state" / "dead-letters", "mmingest")
+    assert sorted(f.tenant or "" for f in letters.read()) == ["a", "b"]
+
+    (folder / "broken.png").write_bytes(encode(picture("orange"), "PNG"))
+    code, out, _ = cli(capsys, "retry-failed", str(folder), "--tenant", "b")
+    assert code == 0 and "1 failures remain" in out
+    assert [f.tenant for f in letters.read()] == ["a"]  # tenant a's record is untouched
+
+
 @pytest.mark.slow
 def test_a_backfill_killed_with_sigkill_resumes_without_re_embedding(tmp_path):
     folder = tmp_path / "pics"

@@ -13,6 +13,7 @@ from PIL import Image
 
 from mmingest.connectors.embedders.base import Vectors
 from mmingest.connectors.embedders.clip.loading import load_checkpoint
+from mmingest.connectors.embedders.clip.weights import checkpoint_identity
 from mmingest.connectors.extras import import_extra
 from mmingest.schemas.config import ClipEmbedderConfig
 from mmingest.schemas.embedding import (
@@ -97,6 +98,7 @@ class ClipEmbedder:
             dimension=dimension,
             distance=Distance.COSINE,
             normalized=True,
+            weights=checkpoint_identity(loaded.source, self._model, memo=config.weights_digests),
             limits=EmbedderLimits(
                 max_batch=config.batch_size,
                 # One model, one lock: concurrent calls would only queue.
