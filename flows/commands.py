@@ -7,9 +7,11 @@ from typing import Annotated
 
 import typer
 
+from mmingest.connectors.extras import import_extra
 from mmingest.flows import render
 from mmingest.flows.app import EXIT_PARTIAL, app, err, load_settings, out
 from mmingest.flows.jobs import failed_objects, run_job, settle_dead_letters, spec_from
+from mmingest.flows.render_verify import print_verify
 from mmingest.flows.runtime import open_runtime
 from mmingest.pipelines.deadletters import DeadLetterSink
 from mmingest.pipelines.run import Kind, RunSpec, SyncReport
@@ -63,21 +65,29 @@ def _execute(
     as_json: bool,
     progress: bool,
     dead_letters: DeadLetterSink | None = None,
+    verifying: bool = False,
 ) -> SyncReport:
     source, _ = spec.open(settings.source)
     try:
         source.precheck()  # before loading a model: a typo in the path should fail in a second
     finally:
         source.close()
-    with open_runtime(settings) as runtime:
-        if dead_letters is None and not spec.options.dry_run:
+    # A dry run (and verify without --fix) only lists, reads and compares: no model to load.
+    dry_run = spec.options.dry_run
+    with open_runtime(settings, with_embedder=not dry_run) as runtime:
+        if dead_letters is None and not dry_run:
             dead_letters = runtime.dead_letters
+            runtime.dead_letters.precheck()
         show = progress and not as_json and err.is_terminal
         with render.ingest_progress(err, enabled=show) as on_progress:
             report = run_job(spec, runtime, dead_letters=dead_letters, on_progress=on_progress)
         letters = str(runtime.dead_letters.path)
     if as_json:
         out.print_json(json.dumps(render.report_json(report)), ensure_ascii=True)
+    elif verifying:
+        print_verify(out, report, spec.source)
+        if report.summary.failures:
+            render.print_summary(out, report.summary, dead_letters=letters)
     else:
         render.print_report(out, report, dead_letters=letters)
     return report
@@ -186,7 +196,7 @@ def verify(
     spec = spec_from(
         settings, source, kinds=kind, prefix=prefix, dry_run=not fix, delete=fix, force=force
     )
-    report = _execute(settings, spec, as_json=as_json, progress=False)
+    report = _execute(settings, spec, as_json=as_json, progress=False, verifying=True)
     differs = report.missing or report.stale or report.orphaned
     if report.summary.failed or report.deletions.guarded or (differs and not fix):
         raise typer.Exit(EXIT_PARTIAL)
@@ -206,6 +216,7 @@ def retry_failed(
     settings = _settings(collection, tenant, None, None, None)
     with open_runtime(settings, with_embedder=False) as runtime:
         letters = runtime.dead_letters
+    letters.precheck()
     uris = failed_objects(letters, spec_from(settings, source, kinds=kind), settings)
     if not uris:
         out.print(f"no recorded failures for {source} in {letters.path}")
@@ -215,7 +226,7 @@ def retry_failed(
     report = _execute(
         settings, spec, as_json=as_json, progress=progress, dead_letters=_Collector(collector)
     )
-    remaining = settle_dead_letters(letters, uris, collector)
+    remaining = settle_dead_letters(letters, uris, collector, tenant=settings.tenant)
     if not as_json:
         out.print(f"{len(uris):,} objects retried; {remaining:,} failures remain in {letters.path}")
     if report.summary.failed:
@@ -252,6 +263,7 @@ def deploy(
 ) -> None:
     """Register the flows (sync on a schedule; backfill, ingest-*, reembed on demand) with the
     Prefect server in PREFECT_API_URL."""
+    import_extra("prefect", "mmingest deploy")
     from mmingest.flows.prefect_cli import register
 
     if serve == bool(work_pool):

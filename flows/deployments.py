@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
+from mmingest.connectors.extras import needs_extra
 from mmingest.schemas.errors import ConfigError
 from mmingest.schemas.settings import Settings
 
@@ -92,9 +93,10 @@ def check_state_dir(settings: Settings) -> None:
 
 
 def _deployments(plan: DeploymentPlan) -> list[Any]:
-    from prefect.deployments.runner import EntrypointType  # type: ignore[attr-defined]
+    with needs_extra("Prefect deployments"):
+        from prefect.deployments.runner import EntrypointType  # type: ignore[attr-defined]
 
-    from mmingest.flows import prefect_flows
+        from mmingest.flows import prefect_flows
 
     return [
         getattr(prefect_flows, name).to_deployment(

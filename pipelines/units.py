@@ -11,6 +11,7 @@ from mmingest.connectors.sources.base import Source
 from mmingest.pipelines.ingest import CatalogTask, DocumentTask, IgnoredTask, ImageChunk, Task, plan
 from mmingest.pipelines.reconcile import Evidence
 from mmingest.pipelines.run import Backends, RunSpec, SyncReport, ingestion_for, reconcile
+from mmingest.schemas.objects import ObjectInfo
 from mmingest.schemas.summary import RunSummary
 
 Unit = Task
@@ -66,11 +67,18 @@ class Scheduled:
         """The units of work, in listing order, recording what was listed."""
         self.source.precheck()
         yield from plan(
-            self.evidence.witness(self.source.list(self.prefix)),
+            self.evidence.witness(self._counted(self.source.list(self.prefix))),
             kinds=frozenset(self.spec.kinds),
             config=self.spec.ingest,
             only=self.spec.options.only,
         )
+
+    def _counted(self, listing: Iterator[ObjectInfo]) -> Iterator[ObjectInfo]:
+        listed = 0
+        for obj in listing:
+            listed += 1
+            yield obj
+        self.summary.listed = listed
 
     def add(self, result: UnitResult) -> None:
         """Fold a unit's result into the run's summary and evidence."""
