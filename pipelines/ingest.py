@@ -4,7 +4,8 @@ Three stages overlap: a planner thread walks the listing, worker threads read an
 units of work (a batch of images, one PDF, one catalog) into prepared batches, the calling
 thread embeds them, and a writer thread upserts the previous batch. Every listed object ends
 up written, skipped (unchanged or not an input) or failed with its reason; a re-run skips what
-is already stored with the same content hash.
+is already stored with the same content hash. Planning (:mod:`mmingest.pipelines.planning`)
+and loading (:mod:`mmingest.pipelines.loading`) live in their own modules; this one runs them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from collections.abc import Callable, Container, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from functools import partial
 from typing import Any
 
@@ -26,153 +26,60 @@ from mmingest.connectors.embedders.base import Embedder
 from mmingest.connectors.sources.base import Source
 from mmingest.connectors.stores.base import VectorStore
 from mmingest.pipelines.deadletters import DeadLetterSink
-from mmingest.pipelines.deletes import delete_points
 from mmingest.pipelines.embed import embed_images_and_captions
 from mmingest.pipelines.extract.base import ExtractContext, Prepared, PreparedBatch
-from mmingest.pipelines.extract.catalogs import catalog_format
 from mmingest.pipelines.extract.images import prepare_images
 from mmingest.pipelines.extract.pdfs import extract_pdf
 from mmingest.pipelines.extract.products import extract_catalog
 from mmingest.pipelines.extract.references import ReferenceReader
-from mmingest.pipelines.globs import selected
-from mmingest.pipelines.listing import Ignored, ImageCandidate, pair_sidecars
+from mmingest.pipelines.loading import BatchWriter, IncompleteDocument, WriteResult, where
+from mmingest.pipelines.planning import (
+    DEFAULT_KINDS,
+    CatalogTask,
+    DocumentTask,
+    IgnoredTask,
+    ImageChunk,
+    Kind,
+    Task,
+    objects_of,
+    plan,
+)
 from mmingest.pipelines.points import build_point
 from mmingest.pipelines.reconcile import Evidence
-from mmingest.pipelines.retry import DEFAULT_RETRY, RetryPolicy, call_with_retry
+from mmingest.pipelines.retry import DEFAULT_RETRY, RetryPolicy
 from mmingest.pipelines.stages import AsyncRunner, parallel_batches
 from mmingest.schemas.collection import CollectionSpec
 from mmingest.schemas.config import CatalogConfig, HttpConfig, IngestConfig, PdfConfig, SourceConfig
 from mmingest.schemas.embedding import EmbedderInfo, EmbedderLimits
-from mmingest.schemas.errors import CollectionNotFound, ConfigError, InvalidInput, TransientError
+from mmingest.schemas.errors import CollectionNotFound, ConfigError
 from mmingest.schemas.objects import ObjectInfo
 from mmingest.schemas.points import Point
 from mmingest.schemas.summary import IGNORED_EXAMPLES, Failure, RunSummary, Stage
+
+__all__ = [
+    "DEFAULT_KINDS",
+    "CatalogTask",
+    "DocumentTask",
+    "IgnoredTask",
+    "ImageChunk",
+    "IncompleteDocument",
+    "Ingestion",
+    "IngestionConfig",
+    "Kind",
+    "ProgressCallback",
+    "Task",
+    "WriteResult",
+    "ingest",
+    "ingest_images",
+    "ingest_pdfs",
+    "ingest_products",
+    "plan",
+]
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[RunSummary], None]
 _WRITES_IN_FLIGHT = 2
-
-
-class Kind(StrEnum):
-    """What a run ingests."""
-
-    IMAGES = "images"
-    PDFS = "pdfs"
-    PRODUCTS = "products"
-
-
-DEFAULT_KINDS = frozenset({Kind.IMAGES, Kind.PDFS})
-
-
-@dataclass(frozen=True)
-class ImageChunk:
-    """A batch of images to read and decode together."""
-
-    candidates: list[ImageCandidate]
-
-
-@dataclass(frozen=True)
-class DocumentTask:
-    """One PDF document."""
-
-    obj: ObjectInfo
-
-
-@dataclass(frozen=True)
-class CatalogTask:
-    """One product catalog."""
-
-    obj: ObjectInfo
-
-
-@dataclass(frozen=True)
-class IgnoredTask:
-    """Objects this run does not take, with the reason."""
-
-    items: list[tuple[str, str]]
-
-
-Task = ImageChunk | DocumentTask | CatalogTask | IgnoredTask
-
-
-def _objects_of(task: Task) -> int:
-    """How many listed objects a task covers (an image with its sidecars, a document...)."""
-    if isinstance(task, ImageChunk):
-        return sum(1 + len(candidate.sidecars) for candidate in task.candidates)
-    if isinstance(task, IgnoredTask):
-        return len(task.items)
-    return 1
-
-
-@dataclass
-class WriteResult:
-    """The outcome of upserting one batch of points."""
-
-    written: int = 0
-    deleted: int = 0
-    failures: list[Failure] = field(default_factory=list)
-
-
-def plan(
-    objects: Iterable[ObjectInfo],
-    *,
-    kinds: frozenset[Kind],
-    config: IngestConfig,
-    only: Container[str] | None = None,
-) -> Iterator[Task]:
-    """Units of work from a listing, in listing order.
-
-    With ``only`` (object URIs), everything else is left out without being counted: a run
-    that retries dead letters covers just those objects (images keep their sidecars).
-    """
-    ignored: list[tuple[str, str]] = []
-    images: list[ImageCandidate] = []
-
-    def chosen() -> Iterator[ObjectInfo]:
-        for obj in objects:
-            if selected(obj.key, config.include, config.exclude):
-                yield obj
-            else:
-                ignored.append((obj.key, "excluded by ingest.include/exclude"))
-
-    for item in pair_sidecars(chosen()):
-        if only is not None and _uri_of(item) not in only:
-            continue
-        if isinstance(item, ImageCandidate):
-            if Kind.IMAGES in kinds:
-                images.append(item)
-            else:
-                ignored.append(
-                    (item.image.key, "an image (this run ingests " + ", ".join(sorted(kinds)) + ")")
-                )
-                ignored += [(s.key, "sidecar of an image not ingested") for s in item.sidecars]
-        elif item.obj.suffix == ".pdf" and Kind.PDFS in kinds:
-            yield DocumentTask(item.obj)
-        elif catalog_format(item.obj.key) and Kind.PRODUCTS in kinds:
-            yield CatalogTask(item.obj)
-        elif catalog_format(item.obj.key) in ("parquet", "csv", "jsonl"):
-            ignored.append((item.obj.key, "a catalog: ingest it with --kind products"))
-        else:
-            ignored.append((item.obj.key, item.reason))
-        if len(images) >= config.batch_size:
-            yield ImageChunk(images)
-            images = []
-        if len(ignored) >= config.batch_size:
-            yield IgnoredTask(ignored)
-            ignored = []
-    if images:
-        yield ImageChunk(images)
-    if ignored:
-        yield IgnoredTask(ignored)
-
-
-class IncompleteDocument(TransientError):
-    """A document's last batch was held back because an earlier batch of it failed to write."""
-
-
-def _uri_of(item: ImageCandidate | Ignored) -> str:
-    return item.image.uri if isinstance(item, ImageCandidate) else item.obj.uri
 
 
 @dataclass(frozen=True)
@@ -233,7 +140,7 @@ class Ingestion:
         self._space = None if planning_only else self._vector_space()
         self.summary = RunSummary(collection=self.collection, dry_run=self.dry_run)
         self._task_ids = itertools.count()
-        self._failed_tasks: set[int] = set()  # touched by the writer thread only
+        self._writer = BatchWriter(store, tenant=self.tenant, retry=self.retry)
 
     @property
     def info(self) -> EmbedderInfo:
@@ -312,7 +219,8 @@ class Ingestion:
                         continue
                     points, places = self._points(prepared.items)
                     if points or prepared.stale_ids:
-                        writes.append(writer.submit(self._write, target, points, places, prepared))
+                        write = partial(self._writer.write, target, points, places, prepared)
+                        writes.append(writer.submit(write))
                     while len(writes) > _WRITES_IN_FLIGHT:
                         self._account(writes.popleft().result())
                     self._progress(started)
@@ -358,7 +266,7 @@ class Ingestion:
                 yield held
             held = batch
         if held is not None:
-            held.objects = _objects_of(task)
+            held.objects = objects_of(task)
             yield held
 
     def _account_prepared(self, prepared: PreparedBatch) -> None:
@@ -410,7 +318,7 @@ class Ingestion:
         now = datetime.now(UTC)
         if self.server_side:
             return [self._server_side_point(item, now) for item in items], [
-                _where(item) for item in items
+                where(item) for item in items
             ]
         assert self.embedder is not None
         named, errors = embed_images_and_captions(
@@ -419,7 +327,7 @@ class Ingestion:
             [item.asset.caption for item in items],
             policy=self.retry,
         )
-        self._fail(Failure.of(_where(items[i]), Stage.EMBED, e) for i, e in errors.items())
+        self._fail(Failure.of(where(items[i]), Stage.EMBED, e) for i, e in errors.items())
         kept = [index for index in range(len(items)) if index not in errors]
         points = [
             build_point(
@@ -431,7 +339,7 @@ class Ingestion:
             )
             for index in kept
         ]
-        return points, [_where(items[index]) for index in kept]
+        return points, [where(items[index]) for index in kept]
 
     def _server_side_point(self, item: Prepared, now: datetime) -> Point:
         point = build_point(item.asset, {}, embedder=self.info, tenant=self.tenant, ingested_at=now)
@@ -440,51 +348,6 @@ class Ingestion:
         buffer = io.BytesIO()
         item.images[0].save(buffer, format="JPEG", quality=90)
         return point.model_copy(update={"image_data": buffer.getvalue()})
-
-    def _write(
-        self, target: str, points: list[Point], places: list[str], prepared: PreparedBatch
-    ) -> WriteResult:
-        result = WriteResult()
-        if prepared.commit and prepared.task in self._failed_tasks:
-            error = IncompleteDocument(
-                "held back: another batch of this document failed to write, so the document "
-                "is not marked complete and the next run redoes it"
-            )
-            result.failures = [Failure.of(place, Stage.WRITE, error) for place in places]
-            return result
-        size = self.store.capabilities.max_batch
-        for start in range(0, len(points), size):
-            chunk = points[start : start + size]
-            try:
-                call_with_retry(
-                    partial(self.store.upsert, target, chunk),
-                    what=f"upserting {len(chunk)} points",
-                    policy=self.retry,
-                )
-            except (TransientError, InvalidInput) as error:
-                self._failed_tasks.add(prepared.task)
-                result.failures += [
-                    Failure.of(place, Stage.WRITE, error) for place in places[start : start + size]
-                ]
-            else:
-                result.written += len(chunk)
-        if prepared.stale_ids:
-            result.deleted += delete_points(
-                self.store,
-                target,
-                prepared.stale_ids,
-                tenant=self.tenant,
-                policy=self.retry,
-                what="stale points",
-            )
-        return result
-
-
-def _where(item: Prepared) -> str:
-    asset = item.asset
-    if asset.page is not None:
-        return f"{asset.source_uri}#page={asset.page}"
-    return f"{asset.source_uri}#{asset.part}" if asset.part else asset.source_uri
 
 
 def ingest(
