@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from mmingest.flows import commands, render
+from mmingest.flows import commands, render, serve
 from mmingest.flows.app import EXIT_ERROR, EXIT_USAGE, app, err, load_settings, out
 from mmingest.flows.doctor import run_checks
 from mmingest.flows.runtime import open_runtime
@@ -22,8 +22,9 @@ from mmingest.schemas.errors import MmingestError
 from mmingest.schemas.points import DENSE_VECTORS
 from mmingest.schemas.query import FusionMethod, SearchMode
 
-# Importing flows.commands registers the pipeline commands (ingest, sync, ...) on the app.
-__all__ = ["app", "commands", "main"]
+# Importing flows.commands and flows.serve registers the pipeline commands (ingest, sync, ...)
+# and serve on the app.
+__all__ = ["app", "commands", "main", "serve"]
 
 
 @app.command()

@@ -37,6 +37,7 @@ from mmingest.schemas.config import (
     StoreConfig,
     SyncConfig,
 )
+from mmingest.schemas.web_config import WebConfig
 
 CONFIG_FILE_VARIABLE = "MMINGEST_CONFIG"
 DEFAULT_CONFIG_FILE = "mmingest.toml"
@@ -69,6 +70,7 @@ class Settings(BaseSettings):
     embedding_cache: EmbeddingCacheConfig = Field(default_factory=EmbeddingCacheConfig)
     sync: SyncConfig = Field(default_factory=SyncConfig)
     flow: FlowConfig = Field(default_factory=FlowConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
 
     @field_validator("collection")
     @classmethod
