@@ -134,6 +134,7 @@ function show(result) {
   const grid = $("results");
   grid.replaceChildren(...result.hits.map(card));
   const count = result.hits.length;
+  document.body.dataset.searches = String(Number(document.body.dataset.searches || 0) + 1);
   setStatus(count
     ? `${count} result${count === 1 ? "" : "s"} in ${Math.round(result.took_ms)} ms`
     : "No results: loosen the filters or try another query.");
@@ -161,7 +162,9 @@ async function loadPicture(url, img) {
     state.urls.push(objectUrl);
     img.src = objectUrl;
   } catch (error) {
-    img.replaceWith(element("span", "none", error.message));
+    const none = element("span", "none", "picture unavailable");
+    none.title = clean(error.message);
+    img.replaceWith(none);
   }
 }
 
