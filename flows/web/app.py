@@ -63,7 +63,7 @@ def create_app(service: SearchService) -> FastAPI:
         RequestGuard, max_body=max_body, max_json_depth=2 * config.max_filter_depth + 6
     )
 
-    def authorized(
+    async def authorized(  # async: a sync dependency would cost a thread hop per request
         key: Annotated[str | None, Depends(_api_key_header)],
         bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> None:
@@ -116,10 +116,12 @@ def create_app(service: SearchService) -> FastAPI:
         responses=_REFUSALS,
         tags=["search"],
     )
-    def search(request: SearchRequest) -> SearchResponse:
+    def search(request: SearchRequest) -> Response:
         """Hybrid, dense or keyword search by text, image and/or 'more like this', with
         filters; hits best first, with URLs of their thumbnails and pictures."""
-        return service.search(request)
+        # Serialised once, here: FastAPI would validate the model again before encoding it.
+        body = service.search(request).model_dump_json()
+        return Response(body, media_type="application/json")
 
     @app.get(
         "/api/points/{point_id}/thumbnail",

@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from mmingest.schemas.filters import Filter
 from mmingest.schemas.query import FusionMethod, SearchMode
 
+Vector = Literal["caption", "image"]
+_VECTORS: tuple[Vector, ...] = ("caption", "image")
+
 
 class SearchRequest(BaseModel):
     """A search: a text, an image (base64), a point to find more like, or a mix of them."""
@@ -38,8 +41,8 @@ class SearchRequest(BaseModel):
     k: int = Field(12, ge=1, description="Number of results (at most web.max_k).")
     mode: SearchMode = Field(SearchMode.HYBRID, description="Channels: hybrid, dense or keyword.")
     fusion: FusionMethod = Field(FusionMethod.RRF, description="How channels are fused.")
-    vectors: list[Literal["caption", "image"]] = Field(
-        default_factory=lambda: ["caption", "image"],
+    vectors: list[Vector] = Field(
+        default_factory=lambda: list(_VECTORS),
         min_length=1,
         max_length=2,
         description="Named vectors the dense channels search.",

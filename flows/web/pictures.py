@@ -35,15 +35,18 @@ def render(data: bytes, longest_side: int) -> Picture:
     image = open_image(data, max_pixels=MAX_PICTURE_PIXELS)
     image.draft("RGB", (longest_side, longest_side))  # JPEG: decode at a reduced scale
     image.load()
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        image = image.convert("RGBA")
-        media_type, pil_format, options = "image/png", "PNG", {"optimize": True}
-    else:
-        image = image.convert("RGB")
-        media_type, pil_format, options = "image/jpeg", "JPEG", {"quality": 85}
+    transparent = image.mode in ("RGBA", "LA", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+    image = image.convert("RGBA" if transparent else "RGB")
     image.thumbnail((longest_side, longest_side), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
-    image.save(buffer, format=pil_format, **options)
+    if transparent:
+        media_type = "image/png"
+        image.save(buffer, format="PNG", optimize=True)
+    else:
+        media_type = "image/jpeg"
+        image.save(buffer, format="JPEG", quality=85)
     return Picture(buffer.getvalue(), media_type)
 
 

@@ -103,7 +103,7 @@ class SearchService:
                 tenant=tenant,
                 mode=request.mode,
                 vectors=request.vectors,
-                weights=dict(request.weights),
+                weights={str(name): value for name, value in request.weights.items()},
                 fusion=request.fusion,
             )
         )
