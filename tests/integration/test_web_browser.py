@@ -1,6 +1,6 @@
 """The search page as a person uses it: ``mmingest serve`` in a subprocess over a collection
 ingested from ``mmingest samples``, driven by headless Chromium (Debian's chromium and
-chromedriver, through Selenium). Saves a screenshot (also into ``MMINGEST_SCREENSHOT_DIR`` when
+chromedriver, through Selenium). Saves a screenshot (also into ``SEARCH_PAGE_SCREENSHOT_DIR`` when
 set: that is how ``deploy/screenshots/search-page.png`` is made)."""
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ CAPTION = "a red circle on a white background"
 
 pytestmark = [
     pytest.mark.timeout(240),
+    pytest.mark.slow,
     pytest.mark.skipif(
         not (CHROMIUM.exists() and CHROMEDRIVER.exists()) and not os.environ.get("CI"),
         reason="needs Debian's chromium and chromium-driver (.ci/run installs them)",
@@ -160,7 +161,9 @@ def test_search_page_in_a_real_browser(server, browser, tmp_path):
     assert "points" in browser.find_element(By.ID, "points").text
 
     # 1. Type a query (dense, caption vector: with the tiny random model only exact captions
-    # rank predictably).
+    # rank predictably), over images and PDF pages.
+    for kind in ("image", "pdf_page"):
+        browser.find_element(By.CSS_SELECTOR, f"input[name=kind][value={kind}]").click()
     Select(browser.find_element(By.ID, "mode")).select_by_value("dense")
     browser.find_element(By.CSS_SELECTOR, "input[name=vector][value=image]").click()
     box = browser.find_element(By.ID, "q")
@@ -171,10 +174,11 @@ def test_search_page_in_a_real_browser(server, browser, tmp_path):
     assert browser.find_element(By.ID, "status").text.startswith("12 results in")
     assert results[0]["caption"] == CAPTION and results[0]["badge"] == "image"
     assert results[0]["score"] == "1.0000"
-    assert all(result["thumbnail"] for result in results if result["kind"] != "product")
+    assert {result["kind"] for result in results} == {"image", "pdf_page"}
+    assert all(result["thumbnail"] for result in results)
     browser.save_screenshot(str(tmp_path / "search-page.png"))
-    if os.environ.get("MMINGEST_SCREENSHOT_DIR"):
-        target = Path(os.environ["MMINGEST_SCREENSHOT_DIR"])
+    if os.environ.get("SEARCH_PAGE_SCREENSHOT_DIR"):
+        target = Path(os.environ["SEARCH_PAGE_SCREENSHOT_DIR"])
         target.mkdir(parents=True, exist_ok=True)
         shutil.copy(tmp_path / "search-page.png", target / "search-page.png")
 
@@ -201,8 +205,8 @@ def test_search_page_in_a_real_browser(server, browser, tmp_path):
     assert results[0]["source"] == picture.name
     assert browser.find_element(By.ID, "image-preview").is_displayed()
 
-    # 4. Apply a filter: PDF pages only (the image query stays).
-    browser.find_element(By.CSS_SELECTOR, "input[name=kind][value=pdf_page]").click()
+    # 4. Narrow the filter to PDF pages only (the image query stays).
+    browser.find_element(By.CSS_SELECTOR, "input[name=kind][value=image]").click()
     searches = wait_for_results(browser, searches)
     results = shown(browser)
     assert results and {result["kind"] for result in results} == {"pdf_page"}
