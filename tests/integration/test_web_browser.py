@@ -159,6 +159,11 @@ def test_search_page_in_a_real_browser(server, browser, tmp_path):
     wait = WebDriverWait(browser, 30)
     wait.until(lambda driver: driver.find_element(By.ID, "collection").text == "mmingest")
     assert "points" in browser.find_element(By.ID, "points").text
+    # The product columns of the collection are offered as filters.
+    wait.until(
+        lambda driver: "fields.brand"
+        in [option.get_attribute("value") for option in Select(driver.find_element(By.ID, "field")).options]
+    )
 
     # 1. Type a query (dense, caption vector: with the tiny random model only exact captions
     # rank predictably), over images and PDF pages.
