@@ -3,8 +3,9 @@
 The points and queries of :mod:`bench.query` (two 512-d vectors and a caption each; 50,000, or
 5,000 with ``--quick``) in Qdrant Edge; the embedder hands back pre-computed query vectors, so
 both sides do the same store work. The web app (the app ``mmingest serve`` runs, with uvicorn)
-serves from a thread of this process; a keep-alive HTTP client posts each query as JSON and
-reads the whole answer. Each query runs both ways, in alternating order:
+serves a copy of the store folder from its own process (:mod:`bench.web_server`: Qdrant Edge
+allows one process per folder), as a deployment runs it; a keep-alive HTTP client posts each
+query as JSON and reads the whole answer. Each query runs both ways, in alternating order:
 
 - api: ``POST /api/search {"text": ..., "k": 10}``, round trip as the client sees it;
 - direct: ``Retriever.search(text, k=10)`` on the same retriever.
@@ -16,13 +17,16 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import shutil
 import socket
 import statistics
+import subprocess
+import sys
 import tempfile
-import threading
 import time
+import urllib.request
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -39,30 +43,30 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _start(app: Any) -> tuple[Any, threading.Thread, int]:
-    import uvicorn
-
+def _start(store: Path, queries: Path) -> tuple[subprocess.Popen[bytes], int]:
     port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the web app did not start within 30 s")
-        time.sleep(0.05)
-    return server, thread, port
+    root = Path(__file__).resolve().parents[1]
+    environment = {**os.environ, "PYTHONPATH": str(root)}
+    command = [sys.executable, "-m", "bench.web_server", str(store), str(queries), str(port)]
+    server = subprocess.Popen(command, cwd=root, env=environment)
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2):
+                return server, port
+        except OSError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            raise RuntimeError("the web app did not start within 120 s")
+        time.sleep(0.2)
 
 
 def run(quick: bool) -> list[Measurement]:
     """Write the points, start the app, then time both ways query by query."""
     from mmingest.connectors.stores.qdrant_edge import QdrantEdgeStore
-    from mmingest.flows.web.app import create_app
-    from mmingest.flows.web.service import SearchService
     from mmingest.pipelines.query import Retriever
     from mmingest.schemas.config import QdrantEdgeStoreConfig
-    from mmingest.schemas.web_config import WebConfig
 
     count, queries = (5_000, 200) if quick else (50_000, 500)
     rng = np.random.default_rng(13)
@@ -74,46 +78,50 @@ def run(quick: bool) -> list[Measurement]:
     times: dict[str, list[float]] = {"api": [], "direct": []}
     agree = 0
     with tempfile.TemporaryDirectory(prefix="mmingest-bench-web-") as scratch:
-        store = QdrantEdgeStore(QdrantEdgeStoreConfig(path=Path(scratch) / "edge"))
+        folder = Path(scratch)
+        store = QdrantEdgeStore(QdrantEdgeStoreConfig(path=folder / "edge"))
         try:
             store.ensure_collection(stores.spec("web"))
             for chunk in stores.batches(stores.make_points(count), 1024):
                 store.upsert("web", chunk)
-            retriever = Retriever(store, embedder, collection="web")
-            service = SearchService(retriever, WebConfig())
-            server, thread, port = _start(create_app(service))
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            try:
-
-                def api(index: int) -> list[str]:
-                    body = json.dumps({"text": texts[index], "k": K})
-                    headers = {"Content-Type": "application/json"}
-                    connection.request("POST", "/api/search", body=body, headers=headers)
-                    response = connection.getresponse()
-                    answer = json.loads(response.read())
-                    if response.status != 200:
-                        raise RuntimeError(f"/api/search answered {response.status}: {answer}")
-                    return [hit["id"] for hit in answer["hits"]]
-
-                def direct(index: int) -> list[str]:
-                    return [hit.id for hit in retriever.search(texts[index], k=K)]
-
-                for index in range(min(10, queries)):  # warm-up
-                    api(index)
-                    direct(index)
-                for index in range(queries):
-                    order = (("api", api), ("direct", direct))
-                    got: dict[str, list[str]] = {}
-                    for name, call in order if index % 2 == 0 else order[::-1]:
-                        begun = time.perf_counter()
-                        got[name] = call(index)
-                        times[name].append(time.perf_counter() - begun)
-                    agree += got["api"] == got["direct"]
-            finally:
-                connection.close()
-                server.should_exit = True
-                thread.join(timeout=10)
         finally:
+            store.close()
+        shutil.copytree(folder / "edge", folder / "edge-server")
+        np.savez(folder / "queries.npz", texts=np.array(texts), vectors=matrix)
+        server, port = _start(folder / "edge-server", folder / "queries.npz")
+        store = QdrantEdgeStore(QdrantEdgeStoreConfig(path=folder / "edge"))
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            retriever = Retriever(store, embedder, collection="web")
+
+            def api(index: int) -> list[str]:
+                body = json.dumps({"text": texts[index], "k": K})
+                headers = {"Content-Type": "application/json"}
+                connection.request("POST", "/api/search", body=body, headers=headers)
+                response = connection.getresponse()
+                answer = json.loads(response.read())
+                if response.status != 200:
+                    raise RuntimeError(f"/api/search answered {response.status}: {answer}")
+                return [hit["id"] for hit in answer["hits"]]
+
+            def direct(index: int) -> list[str]:
+                return [hit.id for hit in retriever.search(texts[index], k=K)]
+
+            for index in range(min(10, queries)):  # warm-up
+                api(index)
+                direct(index)
+            for index in range(queries):
+                order = (("api", api), ("direct", direct))
+                got: dict[str, list[str]] = {}
+                for name, call in order if index % 2 == 0 else order[::-1]:
+                    begun = time.perf_counter()
+                    got[name] = call(index)
+                    times[name].append(time.perf_counter() - begun)
+                agree += got["api"] == got["direct"]
+        finally:
+            connection.close()
+            server.terminate()
+            server.wait(timeout=30)
             store.close()
 
     p50 = {name: statistics.median(values) for name, values in times.items()}
@@ -129,7 +137,7 @@ def run(quick: bool) -> list[Measurement]:
         "p50_ms": {name: round(1000 * value, 3) for name, value in p50.items()},
         "p95_ms": {name: round(1000 * value, 3) for name, value in p95.items()},
         "same_hits": round(agree / queries, 3),
-        "server": "uvicorn, same process (thread), HTTP/1.1 keep-alive client",
+        "server": "uvicorn in its own process (bench.web_server), HTTP/1.1 keep-alive client",
     }
     return [
         Measurement(

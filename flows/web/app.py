@@ -8,6 +8,7 @@ search and the pictures of search results. Every refusal is JSON (see
 from __future__ import annotations
 
 import hmac
+import logging
 from importlib import resources
 from typing import Annotated, Any
 
@@ -28,6 +29,7 @@ from mmingest.flows.web.models import (
 )
 from mmingest.flows.web.service import THUMBNAIL, VIEW, SearchService
 
+logger = logging.getLogger(__name__)
 _STATIC = {"app.js": "text/javascript", "style.css": "text/css"}
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": description}
@@ -158,6 +160,7 @@ def create_app(service: SearchService) -> FastAPI:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
     return app
 
 
@@ -205,6 +208,12 @@ async def _validation_error(request: Request, error: Exception) -> Response:
         location = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
         problems.append(f"{location or 'request'}: {item.get('msg', 'invalid')}")
     return error_response(422, "invalid_request", "invalid request: " + "; ".join(problems[:10]))
+
+
+async def _unexpected_error(request: Request, error: Exception) -> Response:
+    # The traceback goes to the server's log; the client learns nothing about the internals.
+    logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
+    return error_response(500, "internal_error", "the server failed on this request; see its log")
 
 
 async def _http_error(request: Request, error: Exception) -> Response:

@@ -344,3 +344,15 @@ def test_a_refused_reference_is_a_403(corpus, monkeypatch):
 def test_json_depth_skips_strings():
     assert json_depth(b'{"a": [1, {"b": "[[[[{{{"}]}') == 3
     assert json_depth(json.dumps({"x": '\\"[[['}).encode()) == 1
+
+
+def test_an_unexpected_failure_is_a_json_500_without_details(corpus, monkeypatch):
+    _, service = client_for(corpus)
+    client = TestClient(create_app(service), raise_server_exceptions=False)
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("internal detail /secret/path")
+
+    monkeypatch.setattr(service.retriever, "search", boom)
+    response = search(client, text="red")
+    assert "internal detail" not in refused(response, 500, "internal_error")

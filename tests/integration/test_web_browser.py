@@ -161,8 +161,13 @@ def test_search_page_in_a_real_browser(server, browser, tmp_path):
     assert "points" in browser.find_element(By.ID, "points").text
     # The product columns of the collection are offered as filters.
     wait.until(
-        lambda driver: "fields.brand"
-        in [option.get_attribute("value") for option in Select(driver.find_element(By.ID, "field")).options]
+        lambda driver: (
+            "fields.brand"
+            in [
+                option.get_attribute("value")
+                for option in Select(driver.find_element(By.ID, "field")).options
+            ]
+        )
     )
 
     # 1. Type a query (dense, caption vector: with the tiny random model only exact captions
