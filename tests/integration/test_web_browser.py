@@ -21,6 +21,7 @@ from mmingest.flows.cli import main
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CAPTION = "a red circle on a white background"
+MARKUP = '<b>bold</b> <img src=x onerror="window.injected=1"> \x07 marked-up caption'
 
 pytestmark = [
     pytest.mark.timeout(240),
@@ -52,6 +53,9 @@ def server(tmp_path, tiny_clip_dir, monkeypatch):
     monkeypatch.setenv("MMINGEST_CATALOG__ID_COLUMN", "sku")
     samples = tmp_path / "samples"
     cli("samples", str(samples), "--images", "12")
+    # One caption holding markup and a control character: the page must show it as text.
+    shutil.copy(next((samples / "images").glob("*.png")), samples / "images" / "zz-markup.png")
+    (samples / "images" / "zz-markup.txt").write_text(MARKUP)
     cli("ingest", str(samples / "images"), "--no-progress")
     cli("ingest", str(samples / "pdfs"), "--no-progress")
     cli("ingest", str(samples / "products"), "--kind", "products", "--no-progress")
@@ -234,3 +238,14 @@ def test_search_page_in_a_real_browser(server, browser, tmp_path):
     searches = wait_for_results(browser, searches)
     assert browser.find_element(By.ID, "like-banner").is_displayed()
     assert first not in {result["id"] for result in shown(browser)}
+
+    # 6. A caption holding markup is shown as text, never run.
+    browser.find_element(By.ID, "clear-like").click()
+    browser.find_element(By.CSS_SELECTOR, "input[name=kind][value=pdf_page]").click()
+    Select(browser.find_element(By.ID, "mode")).select_by_value("keyword")
+    box.send_keys("marked-up caption", Keys.ENTER)
+    searches = wait_for_results(browser, searches)
+    top = shown(browser)[0]
+    assert top["caption"] == MARKUP.replace("\x07", "\ufffd")
+    assert not browser.execute_script("return window.injected === 1")
+    assert not browser.find_elements(By.CSS_SELECTOR, "#results .caption b, #results img[src=x]")
