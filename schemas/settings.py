@@ -32,6 +32,7 @@ from mmingest.schemas.config import (
     MilvusStoreConfig,
     PdfConfig,
     QdrantEdgeStoreConfig,
+    QueryConfig,
     RemoteEmbedderConfig,
     SourceConfig,
     StoreConfig,
@@ -70,6 +71,7 @@ class Settings(BaseSettings):
     embedding_cache: EmbeddingCacheConfig = Field(default_factory=EmbeddingCacheConfig)
     sync: SyncConfig = Field(default_factory=SyncConfig)
     flow: FlowConfig = Field(default_factory=FlowConfig)
+    query: QueryConfig = Field(default_factory=QueryConfig)
     web: WebConfig = Field(default_factory=WebConfig)
 
     @field_validator("collection")
