@@ -43,15 +43,27 @@ def serve(
     web = settings.web
     with open_runtime(settings) as runtime:  # the model is loaded once, here
         retriever = Retriever(
-            runtime.store, runtime.embedder, collection=settings.collection, tenant=settings.tenant
+            runtime.store,
+            runtime.embedder,
+            collection=settings.collection,
+            tenant=settings.tenant,
+            source_config=settings.source,
+            max_image_bytes=settings.query.max_image_bytes,
         )
-        service = SearchService(retriever, web, source_config=settings.source)
+        service = SearchService(retriever, web)
         address = f"http://{_url_host(web.host)}:{web.port}/"
         scope = f"collection {settings.collection!r}" + (
             f", tenant {settings.tenant!r}" if settings.tenant else ""
         )
         key = "API key required" if web.api_key is not None else "no API key"
         err.print(f"mmingest: serving {scope} at {address} ({key})", markup=False)
+        if not settings.source.allowed_local_roots:
+            err.print(
+                "mmingest: note: source.allowed_local_roots is empty: pictures in local folders "
+                "are not shown; set it (MMINGEST_SOURCE__ALLOWED_LOCAL_ROOTS) to the folders "
+                "you ingested",
+                markup=False,
+            )
         if web.api_key is None and not _loopback(web.host):
             err.print(
                 f"mmingest: warning: {web.host} is reachable from other machines and no "

@@ -23,7 +23,6 @@ from mmingest.flows.web.filters import request_filter
 from mmingest.flows.web.models import HitOut, InfoResponse, Limits, SearchRequest, SearchResponse
 from mmingest.flows.web.pictures import Picture, PictureCache, render
 from mmingest.pipelines.query import Retriever, display_uri
-from mmingest.schemas.config import SourceConfig
 from mmingest.schemas.errors import InvalidInput, MmingestError, TransientError
 from mmingest.schemas.filters import eq
 from mmingest.schemas.points import DENSE_VECTORS, KEYWORDS
@@ -39,16 +38,9 @@ T = TypeVar("T")
 class SearchService:
     """Searches one collection for the web app and serves the pictures of what it found."""
 
-    def __init__(
-        self,
-        retriever: Retriever,
-        config: WebConfig,
-        *,
-        source_config: SourceConfig | None = None,
-    ) -> None:
+    def __init__(self, retriever: Retriever, config: WebConfig) -> None:
         self.retriever = retriever
         self.config = config
-        self.source_config = source_config
         self.pictures = PictureCache(config.picture_cache_mb * 1024 * 1024)
         # The model and the embedded store are used by one call at a time.
         self._backend = threading.Lock()
@@ -192,7 +184,8 @@ class SearchService:
         if cached is not None:
             return cached
         try:
-            data = self.retriever.image_bytes(hit, source_config=self.source_config)
+            # The one reference policy, with the retriever's source settings.
+            data = self.retriever.image_bytes(hit)
         except TransientError as error:
             raise from_mmingest(error) from error
         except MmingestError as error:

@@ -20,7 +20,7 @@ from mmingest.flows.web.service import SearchService
 from mmingest.pipelines.ingest import ingest, ingest_products
 from mmingest.pipelines.query import Retriever
 from mmingest.pipelines.samples import write_images, write_pdfs, write_products
-from mmingest.schemas.config import CatalogConfig
+from mmingest.schemas.config import CatalogConfig, SourceConfig
 from mmingest.schemas.points import CAPTION, IMAGE, Point
 from mmingest.schemas.web_config import WebConfig
 from tests.support.fakes import HashEmbedder
@@ -76,8 +76,10 @@ def corpus(tmp_path, edge_store):
 
 
 def client_for(corpus, *, tenant="acme", **web) -> tuple[TestClient, SearchService]:
-    _, embedder, store = corpus
-    retriever = Retriever(store, embedder, collection="media", tenant=tenant)
+    root, embedder, store = corpus
+    # Local pictures are read only from the allowed roots: the folders that were ingested.
+    source = SourceConfig(allowed_local_roots=[root])
+    retriever = Retriever(store, embedder, collection="media", tenant=tenant, source_config=source)
     service = SearchService(retriever, WebConfig(**web))
     return TestClient(create_app(service)), service
 
@@ -143,12 +145,6 @@ def test_product_filters_and_info(corpus):
     assert priced and all(hit["payload"]["fields"]["price"] >= 8 for hit in priced)
 
 
-@pytest.mark.xfail(
-    reason="product image references are relative to their catalog ('images/SKU-0001.png'); "
-    "Retriever.image_bytes resolves them once the one reference policy (issue 'Trust at the "
-    "edges') lands",
-    strict=False,
-)
 def test_a_product_shows_its_catalog_image(corpus):
     client, _ = client_for(corpus)
     body = search(client, text="mug", k=5, where=["kind=product"]).json()
@@ -326,6 +322,25 @@ def test_a_payload_uri_the_policy_refuses_is_never_read(corpus):
     assert trap["thumbnail_url"] is None and trap["picture_url"] is None
     url = f"/api/points/{trap['id']}/picture"
     assert "no picture" in refused(client.get(url), 404, "no_picture")
+
+
+def test_a_tampered_payload_uri_is_refused_by_the_reference_policy(corpus):
+    root, _, store = corpus
+    client, _ = client_for(corpus)
+    hit = search(client, text="a red circle", k=1, where=["kind=image"]).json()["hits"][0]
+    outside = root.parent / "outside.png"
+    outside.write_bytes(png())
+    for uri in ("file:///etc/passwd", outside.as_uri(), "/etc/passwd"):
+        payload = {**hit["payload"], "source_uri": uri, "content_hash": f"tampered {uri}"}
+        vector = np.ones(32, dtype=np.float32) / np.sqrt(32)
+        point = Point(id=hit["id"], vectors={IMAGE: vector, CAPTION: vector}, payload=payload)
+        store.upsert("media", [point])
+        found = search(client, text="a red circle", k=50, where=["kind=image"]).json()["hits"]
+        tampered = next(item for item in found if item["id"] == hit["id"])
+        assert tampered["source_uri"] == uri
+        message = refused(client.get(tampered["picture_url"]), 403, "picture_refused")
+        assert "refused" in message and uri in message
+        refused(client.get(tampered["thumbnail_url"]), 403, "picture_refused")
 
 
 def test_a_refused_reference_is_a_403(corpus, monkeypatch):
