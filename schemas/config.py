@@ -62,6 +62,12 @@ class ClipEmbedderConfig(_Config):
     offline: bool = Field(
         False, description="Never contact the hub (also set by HF_HUB_OFFLINE=1)."
     )
+    weights_digests: Path | None = Field(
+        None,
+        description="File remembering the digest of each local weight file by path, size and "
+        "modification time, so a checkpoint is hashed once, not on every load (default: "
+        "<state_dir>/weights-digests.json; none: remember within the process only).",
+    )
 
 
 def _kind_of(default: str) -> Discriminator:
@@ -105,6 +111,13 @@ class QdrantEdgeStoreConfig(_Config):
     kind: Literal["qdrant-edge"] = "qdrant-edge"
     path: Path | None = Field(
         None, description="Store directory (default: <state_dir>/qdrant-edge)."
+    )
+    min_free_mb: int = Field(
+        64,
+        ge=0,
+        description="Writes stop with an error when less than this many MiB are free on the "
+        "store's disk: the engine maps its files, and a write into a full disk would kill the "
+        "process (SIGBUS) instead of raising.",
     )
 
 
@@ -216,7 +229,8 @@ StoreConfig = Annotated[
 
 class S3SourceConfig(_Config):
     """S3 and S3-compatible stores (MinIO, R2, ...). Unset values come from the standard
-    ``AWS_*`` environment variables and profiles."""
+    ``AWS_*`` environment variables, then web identity, ECS and EC2 instance credentials
+    (obstore's chain; ``~/.aws`` profiles are not read)."""
 
     endpoint: str | None = Field(
         None, description="S3-compatible endpoint URL (MinIO, R2...); else AWS_ENDPOINT_URL."
@@ -240,8 +254,14 @@ class S3SourceConfig(_Config):
 class GcsSourceConfig(_Config):
     """Google Cloud Storage. Unset values come from ``GOOGLE_*`` variables and ADC."""
 
-    service_account_path: Path | None = Field(None, description="Service account JSON file.")
+    service_account_path: Path | None = Field(
+        None, description="Service account JSON file; else GOOGLE_SERVICE_ACCOUNT(_PATH)."
+    )
+    endpoint: str | None = Field(
+        None, description="GCS-compatible base URL (emulators); else the key file's or Google's."
+    )
     anonymous: bool = Field(False, description="Unsigned requests (public buckets).")
+    allow_http: bool = Field(False, description="Allow plain-HTTP endpoints (local servers).")
 
 
 class AzureSourceConfig(_Config):
@@ -250,7 +270,11 @@ class AzureSourceConfig(_Config):
     account_name: str | None = Field(None, description="Else AZURE_STORAGE_ACCOUNT_NAME.")
     account_key: SecretStr | None = Field(None, description="Else AZURE_STORAGE_ACCOUNT_KEY.")
     sas_token: SecretStr | None = Field(None, description="Shared access signature.")
-    endpoint: str | None = Field(None, description="Blob endpoint URL override.")
+    endpoint: str | None = Field(
+        None, description="Blob endpoint URL override (path-style: http://host:port/account)."
+    )
+    anonymous: bool = Field(False, description="Unsigned requests (public containers).")
+    allow_http: bool = Field(False, description="Allow plain-HTTP endpoints (local servers).")
     use_emulator: bool = Field(False, description="Talk to a local Azurite emulator.")
 
 
@@ -262,7 +286,12 @@ class SourceConfig(_Config):
     azure: AzureSourceConfig = Field(default_factory=AzureSourceConfig)
     max_retries: int = Field(4, ge=0, le=20, description="Retries of a failed request.")
     timeout_s: float = Field(60.0, gt=0, description="Per-request timeout.")
-    list_page_size: int = Field(1000, ge=1, le=10_000, description="Keys per listing page.")
+    list_page_size: int = Field(
+        1000,
+        ge=1,
+        le=10_000,
+        description="Keys handed over per listing batch (server pages are the service's own).",
+    )
     allowed_local_roots: list[Path] = Field(
         default_factory=list,
         description="Local folders pictures may be read from besides the ingested folder: "

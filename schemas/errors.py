@@ -100,6 +100,10 @@ class ObjectVanished(InvalidInput):
     """The object was listed but was gone (deleted or replaced) when it was read."""
 
 
+class UnreadableMetadata(InvalidInput):
+    """The object's stored metadata cannot be decoded (e.g. a raw non-ASCII header value)."""
+
+
 class RefusedObject(InvalidInput):
     """The object is not one a source may read: a link leading out of the source (or out of
     the folders catalog references may use), or a device, FIFO, socket or other special file.
@@ -115,6 +119,18 @@ class InputRejected(InvalidInput):
 
 class ConfigError(TerminalError):
     """The configuration is invalid or incomplete."""
+
+
+class MissingExtra(ConfigError, ImportError):
+    """An optional dependency is not installed: the message names the extra that brings it.
+
+    Also an ``ImportError``, so code that guards an optional import keeps working."""
+
+    def __init__(self, what: str, extra: str, module: str | None = None) -> None:
+        needs = f"{module!r} (not installed)" if module else "an optional dependency"
+        super().__init__(f"{what} needs {needs}: pip install 'mmingest[{extra}]'")
+        self.extra = extra
+        self.module = module
 
 
 class ModelUnavailable(TerminalError):
@@ -135,6 +151,11 @@ class CapabilityMissing(TerminalError):
 
 class StoreLocked(TerminalError):
     """An embedded store's files are held by another process."""
+
+
+class StorageFault(TerminalError):
+    """Local storage the run writes to failed (disk full, file unwritable, directory removed):
+    what was written after the fault is not durable, so the run stops."""
 
 
 class CollectionNotFound(TerminalError):
