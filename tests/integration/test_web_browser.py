@@ -51,7 +51,6 @@ def server(tmp_path, tiny_clip_dir, monkeypatch):
     """``mmingest serve`` over the samples (images, PDF pages, products); yields its URL."""
     monkeypatch.setenv("MMINGEST_EMBEDDER__MODEL", str(tiny_clip_dir))
     monkeypatch.setenv("MMINGEST_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("MMINGEST_CATALOG__ID_COLUMN", "sku")
     samples = tmp_path / "samples"
     cli("samples", str(samples), "--images", "12")
     # One caption holding markup and a control character: the page must show it as text.
