@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mmingest.schemas.errors import ConfigError, InvalidInput, MmingestError, TransientError
+from mmingest.schemas.errors import MmingestError, TransientError
 
 
 class ApiError(Exception):
@@ -16,10 +16,9 @@ class ApiError(Exception):
 
 
 def from_mmingest(error: MmingestError) -> ApiError:
-    """The HTTP answer for an error of the layers below: retry later (503) for transient
-    failures, a bad request (422) for invalid queries and unreadable images."""
+    """The HTTP answer for an error of the layers below: retry later (503) for a transient
+    failure; otherwise the request cannot succeed as sent (422: an invalid query, an unknown
+    filter field, an unreadable image)."""
     if isinstance(error, TransientError):
         return ApiError(503, error.reason, f"{error.message} (try again shortly)")
-    if isinstance(error, ConfigError | InvalidInput):
-        return ApiError(422, error.reason, error.message)
     return ApiError(422, error.reason, error.message)
