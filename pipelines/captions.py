@@ -12,6 +12,7 @@ import re
 
 from PIL import Image
 
+from mmingest.pipelines.jsonlimits import JsonTooDeep, load_json
 from mmingest.schemas.errors import InvalidInput
 
 _EXIF_IMAGE_DESCRIPTION = 0x010E
@@ -52,7 +53,9 @@ def caption_from_sidecar(name: str, data: bytes) -> str | None:
     if not name.lower().endswith(".json"):
         return text
     try:
-        document = json.loads(text)
+        document = load_json(text, f"caption sidecar {name}")
+    except JsonTooDeep as error:
+        raise SidecarError(str(error)) from None
     except json.JSONDecodeError as error:
         raise SidecarError(
             f"caption sidecar {name} is not valid JSON ({error.msg} at line {error.lineno}): "

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import IO, Any
 
+from mmingest.pipelines.jsonlimits import JsonTooDeep, check_depth, load_json
 from mmingest.schemas.config import CatalogConfig
 from mmingest.schemas.errors import InvalidInput
 
@@ -185,7 +186,9 @@ def _jsonl(handle: IO[bytes], batch_size: int) -> Iterator[list[Row]]:
         if not line.strip():
             continue
         try:
-            value = json.loads(line.decode("utf-8"))
+            value = load_json(line.decode("utf-8"), f"line {number}")
+        except JsonTooDeep as error:
+            rows.append(Row(number, error=str(error)))
         except UnicodeDecodeError as error:
             rows.append(Row(number, error=f"line {number} is not UTF-8 (at byte {error.start})"))
         except json.JSONDecodeError as error:
@@ -210,18 +213,29 @@ def _json(handle: IO[bytes], batch_size: int, max_bytes: int) -> Iterator[list[R
             f"({max_bytes:,}): use JSON Lines (one object per line) to stream it"
         )
     try:
-        document = json.loads(data.decode("utf-8"))
+        # Records are checked one by one below: one deep record fails only itself.
+        document = load_json(data.decode("utf-8"), "the JSON catalog", limit=None)
+    except JsonTooDeep as error:
+        raise CatalogError(str(error)) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise CatalogError(f"not a valid UTF-8 JSON file: {error}") from error
     if not isinstance(document, list):
         raise CatalogError("a JSON catalog must be an array of objects")
     for start in range(0, len(document), batch_size):
         yield [
-            Row(start + offset + 1, values=item)
-            if isinstance(item, dict)
-            else Row(start + offset + 1, error=f"item {start + offset + 1} is not a JSON object")
+            _json_record(start + offset + 1, item)
             for offset, item in enumerate(document[start : start + batch_size])
         ]
+
+
+def _json_record(number: int, item: Any) -> Row:
+    if not isinstance(item, dict):
+        return Row(number, error=f"item {number} is not a JSON object")
+    try:
+        check_depth(item, f"item {number}")
+    except JsonTooDeep as error:
+        return Row(number, error=str(error))
+    return Row(number, values=item)
 
 
 def read_catalog(
