@@ -37,6 +37,23 @@ def clean_caption(text: str | None, *, max_chars: int) -> str | None:
     return cleaned[:max_chars]
 
 
+class CaptionTruncated(InvalidInput):
+    """A caption longer than ``ingest.max_caption_chars`` was cut (reported as a warning)."""
+
+
+def truncation_warning(text: str | None, *, max_chars: int) -> CaptionTruncated | None:
+    """The warning for ``text`` when :func:`clean_caption` cuts it, else None."""
+    if text is None or len(text) <= max_chars:
+        return None
+    length = len(" ".join(text.split()))
+    if length <= max_chars:
+        return None
+    return CaptionTruncated(
+        f"the caption has {length:,} characters and was cut to {max_chars:,} "
+        "(ingest.max_caption_chars): the rest is neither embedded nor searchable"
+    )
+
+
 def _decode_text(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8-sig")

@@ -9,11 +9,13 @@ by ``catalog.max_json_bytes``).
 from __future__ import annotations
 
 import base64
+import csv as pycsv
 import datetime as dt
 import decimal
+import io
 import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import IO, Any
@@ -141,15 +143,23 @@ def _csv(
         fresh.append(Row(row.number, error=f"{where} {message}"))
         return "skip"
 
+    # Every column is read as text: inferring types from the first block turned ids 00123
+    # and 0123 into 123, zip 02139 into 2139, and failed the whole file at the first odd value
+    # after it. Declared types (catalog.column_types) are applied per record instead.
+    header, handle = _peek_header(handle, delimiter)
     try:
         reader = csv.open_csv(
             handle,
             # Single-threaded parsing is what gives broken rows their line numbers.
             read_options=csv.ReadOptions(block_size=1 << 20, use_threads=False),
             parse_options=csv.ParseOptions(delimiter=delimiter, invalid_row_handler=skip),
-            convert_options=csv.ConvertOptions(check_utf8=False),
+            convert_options=csv.ConvertOptions(
+                check_utf8=False, column_types={name: pa.string() for name in header}
+            ),
         )
     except (pa.ArrowInvalid, OSError) as error:
+        if "Empty CSV file" in str(error):
+            return header, iter(())  # a header without a line end, or nothing at all
         raise CatalogError(f"not a readable CSV file: {error}") from error
 
     def line_numbers() -> Iterator[int]:
@@ -178,6 +188,95 @@ def _csv(
             yield pending
 
     return list(reader.schema.names), batches()
+
+
+class _Replay(io.RawIOBase):
+    """A stream that yields ``prefix`` and then the rest of ``handle``."""
+
+    def __init__(self, prefix: bytes, handle: IO[bytes]) -> None:
+        self._prefix = memoryview(prefix)
+        self._handle = handle
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        target = memoryview(buffer).cast("B")
+        if self._prefix:
+            count = min(len(target), len(self._prefix))
+            target[:count] = self._prefix[:count]
+            self._prefix = self._prefix[count:]
+            return count
+        data = self._handle.read(len(target))
+        target[: len(data)] = data
+        return len(data)
+
+
+_HEADER_PEEK = 64 * 1024
+
+
+def _peek_header(handle: IO[bytes], delimiter: str) -> tuple[list[str], IO[bytes]]:
+    """The CSV header's column names, and a stream that still starts at the header."""
+    prefix = b""
+    while True:
+        chunk = handle.read(_HEADER_PEEK)
+        prefix += chunk
+        text = prefix.decode("utf-8-sig", errors="replace")
+        lines = io.StringIO(text, newline="")
+        try:
+            header = next(pycsv.reader(lines, delimiter=delimiter), [])
+        except pycsv.Error:
+            header = []
+        # A header is complete once the reader consumed a whole record before the data ended.
+        if not chunk or lines.tell() < len(text):
+            break
+    return header, io.BufferedReader(_Replay(prefix, handle))
+
+
+def apply_column_types(values: dict[str, Any], types: Mapping[str, str]) -> dict[str, Any]:
+    """``values`` with the declared columns converted; raises ValueError naming the column."""
+    if not types:
+        return values
+    typed = dict(values)
+    for name, kind in types.items():
+        value = values.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            typed[name] = None if value is None or kind != "text" else value
+            continue
+        try:
+            typed[name] = _converted(value, kind)
+        except (TypeError, ValueError, OverflowError):
+            shown = repr(value)[:60]
+            raise ValueError(
+                f"column {name!r} is declared {kind} (catalog.column_types) but holds {shown}"
+            ) from None
+    return typed
+
+
+_TRUE = frozenset({"true", "yes", "1", "y", "t"})
+_FALSE = frozenset({"false", "no", "0", "n", "f"})
+
+
+def _converted(value: Any, kind: str) -> Any:
+    if kind == "text":
+        return value if isinstance(value, str) else json.dumps(value)
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        if kind == "boolean" and isinstance(value, bool):
+            return value
+        raise TypeError(type(value).__name__)
+    text = str(value).strip()
+    if kind == "integer":
+        return int(text)
+    if kind == "number":
+        number = float(text)
+        if not math.isfinite(number):
+            raise ValueError(text)
+        return int(number) if text.lstrip("+-").isdigit() else number
+    if text.lower() in _TRUE:
+        return True
+    if text.lower() in _FALSE:
+        return False
+    raise ValueError(text)
 
 
 def _jsonl(handle: IO[bytes], batch_size: int) -> Iterator[list[Row]]:
