@@ -13,7 +13,6 @@ from mmingest.schemas.config import CatalogConfig, IngestConfig
 from mmingest.schemas.query import HybridQuery
 from tests.support.fakes import HashEmbedder
 
-
 BARE = CatalogConfig(description_column=None, image_columns=[])
 
 
