@@ -101,6 +101,7 @@ def _decoded(batch: Any, numbers: Iterable[int]) -> Iterator[Row]:
 
 
 def _parquet(handle: IO[bytes], batch_size: int) -> tuple[list[str], Iterator[list[Row]]]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
@@ -114,7 +115,8 @@ def _parquet(handle: IO[bytes], batch_size: int) -> tuple[list[str], Iterator[li
             for batch in parquet.iter_batches(batch_size=batch_size):
                 yield list(_decoded(batch, range(row, row + batch.num_rows)))
                 row += batch.num_rows
-        except OSError as error:
+        except (OSError, ValueError, pa.ArrowException) as error:
+            # ArrowInvalid (a ValueError), ArrowIOError, out-of-bounds dictionary indexes...
             raise CatalogError(
                 f"the Parquet file is damaged after row {row - 1}: {error}"
             ) from error
@@ -187,7 +189,14 @@ def _csv(
         if pending:
             yield pending
 
-    return list(reader.schema.names), batches()
+    try:
+        names = list(reader.schema.names)
+    except UnicodeDecodeError as error:
+        raise CatalogError(
+            f"the CSV header is not UTF-8 text (invalid byte at offset {error.start}): save "
+            "the catalog as UTF-8"
+        ) from None
+    return names, batches()
 
 
 class _Replay(io.RawIOBase):
