@@ -230,6 +230,11 @@ class S3SourceConfig(_Config):
     virtual_hosted_style: bool | None = Field(
         None, description="bucket.host URLs instead of host/bucket paths."
     )
+    instance_credentials: bool = Field(
+        False,
+        description="Fetch credentials from the cloud's instance metadata endpoint (EC2/ECS "
+        "roles) when none are set; otherwise a bucket without credentials fails at once.",
+    )
 
 
 class GcsSourceConfig(_Config):
@@ -258,6 +263,22 @@ class SourceConfig(_Config):
     max_retries: int = Field(4, ge=0, le=20, description="Retries of a failed request.")
     timeout_s: float = Field(60.0, gt=0, description="Per-request timeout.")
     list_page_size: int = Field(1000, ge=1, le=10_000, description="Keys per listing page.")
+    allowed_local_roots: list[Path] = Field(
+        default_factory=list,
+        description="Local folders pictures may be read from besides the ingested folder: "
+        "catalog image references may point into them, and display (Retriever.image_bytes) "
+        "reads local pictures only from them.",
+    )
+
+
+class QueryConfig(_Config):
+    """Limits of the query side."""
+
+    max_image_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1,
+        description="Largest query image accepted (bytes, checked before the file is read).",
+    )
 
 
 class HttpConfig(_Config):
@@ -400,6 +421,7 @@ __all__ = [
     "IngestConfig",
     "PdfConfig",
     "QdrantEdgeStoreConfig",
+    "QueryConfig",
     "RemoteEmbedderConfig",
     "S3SourceConfig",
     "SourceConfig",

@@ -8,6 +8,7 @@ the network is fast. Listing streams page by page; reads are async.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any, BinaryIO, cast
@@ -72,6 +73,30 @@ def _first_line(error: BaseException) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
+# Where obstore finds S3 credentials besides the settings (it reads these itself); with none
+# of them it asks the instance metadata endpoint, which off the cloud means minutes of retries.
+_AWS_CREDENTIAL_VARIABLES = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+)
+
+
+def _require_s3_credentials(config: SourceConfig, root: str) -> None:
+    s3 = config.s3
+    if s3.anonymous or s3.access_key_id or s3.instance_credentials:
+        return
+    if any(os.environ.get(name, "").strip() for name in _AWS_CREDENTIAL_VARIABLES):
+        return
+    raise ConfigError(
+        f"{root}: no S3 credentials are configured. Set source.s3.access_key_id and "
+        "source.s3.secret_access_key (MMINGEST_SOURCE__S3__...) or the AWS_* variables, "
+        "source.s3.anonymous=true for a public bucket, or source.s3.instance_credentials=true "
+        "to use the cloud instance's role"
+    )
+
+
 class ObjectStoreSource:
     """A bucket (and optional prefix) as a source: ``s3://``, ``gs://`` or ``az://``.
 
@@ -102,6 +127,8 @@ class ObjectStoreSource:
             "client_options": client,
             "retry_config": retry,
         }
+        if self.scheme == "s3":
+            _require_s3_credentials(config, self._root)
         try:
             if self.scheme == "s3":
                 self._store: Any = S3Store(self.bucket, config=_s3_options(config), **common)
