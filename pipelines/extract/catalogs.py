@@ -9,6 +9,7 @@ by ``catalog.max_json_bytes``).
 from __future__ import annotations
 
 import base64
+import codecs
 import csv as pycsv
 import datetime as dt
 import decimal
@@ -73,8 +74,11 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def _decoded(batch: Any, numbers: Iterable[int]) -> Iterator[Row]:
-    """Rows of a record batch, decoding string columns strictly so bad bytes fail one row."""
+def _decoded(batch: Any, numbers: Iterable[int], *, marked: bool = False) -> Iterator[Row]:
+    """Rows of a record batch, decoding string columns strictly so bad bytes fail one row.
+
+    ``marked``: the bytes went through :class:`_MarkedUtf8`, so invalid ones are marked.
+    """
     import pyarrow as pa
 
     columns: dict[str, list[Any]] = {}
@@ -95,6 +99,10 @@ def _decoded(batch: Any, numbers: Iterable[int]) -> Iterator[Row]:
                     value = value.decode("utf-8")
                 except UnicodeDecodeError as error:
                     problem = f"column {name!r} holds bytes that are not UTF-8 (at {error.start})"
+                    break
+                if marked and _NOT_UTF8 in value:
+                    at = value.index(_NOT_UTF8)
+                    problem = f"column {name!r} holds bytes that are not UTF-8 (at {at})"
                     break
             values[name] = value
         yield Row(number, error=problem) if problem else Row(number, values=values)
@@ -137,7 +145,7 @@ def _csv(
     def skip(row: Any) -> str:
         message = (
             f"has {row.actual_columns} fields, expected {row.expected_columns}: "
-            f"{(row.text or '')[:120]!r}"
+            f"{(row.text or '').replace(_NOT_UTF8, '?')[:120]!r}"
         )
         if row.number is not None:
             broken_lines.add(row.number)
@@ -148,7 +156,7 @@ def _csv(
     # Every column is read as text: inferring types from the first block turned ids 00123
     # and 0123 into 123, zip 02139 into 2139, and failed the whole file at the first odd value
     # after it. Declared types (catalog.column_types) are applied per record instead.
-    header, handle = _peek_header(handle, delimiter)
+    header, handle = _peek_header(io.BufferedReader(_MarkedUtf8(handle)), delimiter)
     try:
         reader = csv.open_csv(
             handle,
@@ -178,7 +186,7 @@ def _csv(
         try:
             for block in reader:
                 # Broken rows of this block are known now: valid rows take the other lines.
-                pending += list(_decoded(block, numbers))
+                pending += list(_decoded(block, numbers, marked=True))
                 pending += fresh
                 fresh.clear()
                 while len(pending) >= batch_size:
@@ -189,13 +197,9 @@ def _csv(
         if pending:
             yield pending
 
-    try:
-        names = list(reader.schema.names)
-    except UnicodeDecodeError as error:
-        raise CatalogError(
-            f"the CSV header is not UTF-8 text (invalid byte at offset {error.start}): save "
-            "the catalog as UTF-8"
-        ) from None
+    names = list(reader.schema.names)
+    if any(_NOT_UTF8 in name for name in names):
+        raise CatalogError("the CSV header is not UTF-8 text: save the catalog as UTF-8")
     return names, batches()
 
 
@@ -219,6 +223,47 @@ class _Replay(io.RawIOBase):
         data = self._handle.read(len(target))
         target[: len(data)] = data
         return len(data)
+
+
+_NOT_UTF8 = "\ufdd0"
+"""Stands for bytes that are not UTF-8 (a Unicode noncharacter: never in real text)."""
+
+
+def _mark_not_utf8(error: UnicodeError) -> tuple[str, int]:
+    assert isinstance(error, UnicodeDecodeError)
+    return _NOT_UTF8 * (error.end - error.start), error.end
+
+
+codecs.register_error("mmingest-mark-not-utf8", _mark_not_utf8)
+
+
+class _MarkedUtf8(io.RawIOBase):
+    """``handle``'s bytes with every invalid UTF-8 sequence replaced by a marked character.
+
+    pyarrow decodes a broken row's text before calling our invalid-row handler: bytes that
+    are not UTF-8 there fail the whole file. Marked, they stay valid for pyarrow, and the row
+    that holds them is reported as not UTF-8 (:func:`_decoded`).
+    """
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self._handle = handle
+        self._decoder = codecs.getincrementaldecoder("utf-8")("mmingest-mark-not-utf8")
+        self._pending = b""
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        target = memoryview(buffer).cast("B")
+        while not self._pending and not self._done:
+            chunk = self._handle.read(max(len(target), 1 << 16))
+            self._done = not chunk
+            self._pending = self._decoder.decode(chunk, final=self._done).encode("utf-8")
+        count = min(len(target), len(self._pending))
+        target[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        return count
 
 
 _HEADER_PEEK = 64 * 1024

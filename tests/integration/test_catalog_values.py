@@ -104,6 +104,16 @@ def test_an_odd_value_after_the_first_mebibyte_fails_nothing_else():
     assert read[7].values["id"] == "7"
 
 
+def test_bytes_that_are_not_utf8_fail_only_their_row():
+    data = b"\xef\xbb\xbfid,title\n1,ok\n2,\xf9broken,extra\n3,caf\xe9\n4,\xe2\x82\xac fine\n"
+    _, batches = read_catalog(io.BytesIO(data), "csv", CatalogConfig(), batch_size=10)
+    rows = {row.number: row for batch in batches for row in batch}
+    assert rows[2].values == {"id": "1", "title": "ok"}
+    assert "line 3 has 3 fields, expected 2: '2,?broken,extra'" in (rows[3].error or "")
+    assert "column 'title' holds bytes that are not UTF-8 (at 3)" in (rows[4].error or "")
+    assert rows[5].values == {"id": "4", "title": "\u20ac fine"}
+
+
 def test_empty_catalogs_are_reported_as_empty(tmp_path, edge_store, ledger):
     folder = tmp_path / "shop"
     folder.mkdir()
