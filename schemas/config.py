@@ -216,7 +216,8 @@ StoreConfig = Annotated[
 
 class S3SourceConfig(_Config):
     """S3 and S3-compatible stores (MinIO, R2, ...). Unset values come from the standard
-    ``AWS_*`` environment variables and profiles."""
+    ``AWS_*`` environment variables, then web identity, ECS and EC2 instance credentials
+    (obstore's chain; ``~/.aws`` profiles are not read)."""
 
     endpoint: str | None = Field(
         None, description="S3-compatible endpoint URL (MinIO, R2...); else AWS_ENDPOINT_URL."
@@ -240,8 +241,14 @@ class S3SourceConfig(_Config):
 class GcsSourceConfig(_Config):
     """Google Cloud Storage. Unset values come from ``GOOGLE_*`` variables and ADC."""
 
-    service_account_path: Path | None = Field(None, description="Service account JSON file.")
+    service_account_path: Path | None = Field(
+        None, description="Service account JSON file; else GOOGLE_SERVICE_ACCOUNT(_PATH)."
+    )
+    endpoint: str | None = Field(
+        None, description="GCS-compatible base URL (emulators); else the key file's or Google's."
+    )
     anonymous: bool = Field(False, description="Unsigned requests (public buckets).")
+    allow_http: bool = Field(False, description="Allow plain-HTTP endpoints (local servers).")
 
 
 class AzureSourceConfig(_Config):
@@ -250,7 +257,11 @@ class AzureSourceConfig(_Config):
     account_name: str | None = Field(None, description="Else AZURE_STORAGE_ACCOUNT_NAME.")
     account_key: SecretStr | None = Field(None, description="Else AZURE_STORAGE_ACCOUNT_KEY.")
     sas_token: SecretStr | None = Field(None, description="Shared access signature.")
-    endpoint: str | None = Field(None, description="Blob endpoint URL override.")
+    endpoint: str | None = Field(
+        None, description="Blob endpoint URL override (path-style: http://host:port/account)."
+    )
+    anonymous: bool = Field(False, description="Unsigned requests (public containers).")
+    allow_http: bool = Field(False, description="Allow plain-HTTP endpoints (local servers).")
     use_emulator: bool = Field(False, description="Talk to a local Azurite emulator.")
 
 
@@ -262,7 +273,12 @@ class SourceConfig(_Config):
     azure: AzureSourceConfig = Field(default_factory=AzureSourceConfig)
     max_retries: int = Field(4, ge=0, le=20, description="Retries of a failed request.")
     timeout_s: float = Field(60.0, gt=0, description="Per-request timeout.")
-    list_page_size: int = Field(1000, ge=1, le=10_000, description="Keys per listing page.")
+    list_page_size: int = Field(
+        1000,
+        ge=1,
+        le=10_000,
+        description="Keys handed over per listing batch (server pages are the service's own).",
+    )
     allowed_local_roots: list[Path] = Field(
         default_factory=list,
         description="Local folders pictures may be read from besides the ingested folder: "
