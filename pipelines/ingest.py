@@ -97,6 +97,15 @@ class IgnoredTask:
 Task = ImageChunk | DocumentTask | CatalogTask | IgnoredTask
 
 
+def _objects_of(task: Task) -> int:
+    """How many listed objects a task covers (an image with its sidecars, a document...)."""
+    if isinstance(task, ImageChunk):
+        return sum(1 + len(candidate.sidecars) for candidate in task.candidates)
+    if isinstance(task, IgnoredTask):
+        return len(task.items)
+    return 1
+
+
 @dataclass
 class WriteResult:
     """The outcome of upserting one batch of points."""
@@ -212,10 +221,19 @@ class Ingestion:
         self.dry_run = dry_run
         self.evidence = evidence
         self.server_side = store.capabilities.server_side_vectors
-        self.info = self._vector_space()
+        # A dry run only plans and counts: it needs no model (the CLI does not load one for it).
+        planning_only = dry_run and embedder is None and not self.server_side
+        self._space = None if planning_only else self._vector_space()
         self.summary = RunSummary(collection=collection, dry_run=dry_run)
         self._task_ids = itertools.count()
         self._failed_tasks: set[int] = set()  # touched by the writer thread only
+
+    @property
+    def info(self) -> EmbedderInfo:
+        """The vector space the points are written in (the embedder's or the store's)."""
+        if self._space is None:
+            raise ConfigError("a dry run without an embedder has no vector space to write in")
+        return self._space
 
     def _vector_space(self) -> EmbedderInfo:
         if self.server_side:
@@ -232,10 +250,18 @@ class Ingestion:
     def run(self, prefix: str = "", *, only: Container[str] | None = None) -> RunSummary:
         """Ingest every object under ``prefix`` (or just the ``only`` URIs) and summarise."""
         self.source.precheck()
-        listing = self.source.list(prefix)
+        listing = self._counted(self.source.list(prefix))
         if self.evidence is not None:
             listing = self._witnessed(listing, self.evidence)
         return self.run_tasks(plan(listing, kinds=self.kinds, config=self.config, only=only))
+
+    def _counted(self, listing: Iterable[ObjectInfo]) -> Iterator[ObjectInfo]:
+        """The listing, counted: once it is complete the summary knows the total (progress)."""
+        listed = 0
+        for obj in listing:
+            listed += 1
+            yield obj
+        self.summary.listed = listed
 
     @staticmethod
     def _witnessed(listing: Iterable[ObjectInfo], evidence: Evidence) -> Iterator[ObjectInfo]:
@@ -256,7 +282,8 @@ class Ingestion:
         # An alias swapped mid-run must not split the run's points between two collections.
         target = self._target()
         writes: deque[Future[WriteResult]] = deque()
-        limits = self.info.limits if not self.server_side else EmbedderLimits()
+        space = self._space
+        limits = space.limits if space is not None and not self.server_side else EmbedderLimits()
         with AsyncRunner() as runner, ThreadPoolExecutor(1, "mmingest-write") as writer:
             context = ExtractContext(
                 self.source,
@@ -312,9 +339,17 @@ class Ingestion:
         self, task: Task, *, context: ExtractContext, references: ReferenceReader
     ) -> Iterator[PreparedBatch]:
         task_id = next(self._task_ids)
+        # The task's last batch carries its object count (progress): hold each batch until
+        # the next one shows it was not the last.
+        held: PreparedBatch | None = None
         for batch in self._isolated(task, context, references):
             batch.task = task_id
-            yield batch
+            if held is not None:
+                yield held
+            held = batch
+        if held is not None:
+            held.objects = _objects_of(task)
+            yield held
 
     def _isolated(
         self, task: Task, context: ExtractContext, references: ReferenceReader
@@ -361,6 +396,7 @@ class Ingestion:
     def _account_prepared(self, prepared: PreparedBatch) -> None:
         summary = self.summary
         summary.seen += prepared.seen
+        summary.objects_done += prepared.objects
         summary.new += prepared.new
         summary.changed += prepared.changed
         summary.unchanged += prepared.unchanged
@@ -384,6 +420,8 @@ class Ingestion:
 
     def _fail(self, failures: Iterable[Failure]) -> None:
         for failure in failures:
+            if self.tenant is not None:
+                failure = failure.model_copy(update={"tenant": self.tenant})
             self.summary.failed += 1
             self.summary.failures.append(failure)
             if self.dead_letters is not None:

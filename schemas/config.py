@@ -62,6 +62,12 @@ class ClipEmbedderConfig(_Config):
     offline: bool = Field(
         False, description="Never contact the hub (also set by HF_HUB_OFFLINE=1)."
     )
+    weights_digests: Path | None = Field(
+        None,
+        description="File remembering the digest of each local weight file by path, size and "
+        "modification time, so a checkpoint is hashed once, not on every load (default: "
+        "<state_dir>/weights-digests.json; none: remember within the process only).",
+    )
 
 
 def _kind_of(default: str) -> Discriminator:
@@ -105,6 +111,13 @@ class QdrantEdgeStoreConfig(_Config):
     kind: Literal["qdrant-edge"] = "qdrant-edge"
     path: Path | None = Field(
         None, description="Store directory (default: <state_dir>/qdrant-edge)."
+    )
+    min_free_mb: int = Field(
+        64,
+        ge=0,
+        description="Writes stop with an error when less than this many MiB are free on the "
+        "store's disk: the engine maps its files, and a write into a full disk would kill the "
+        "process (SIGBUS) instead of raising.",
     )
 
 

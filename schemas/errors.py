@@ -139,6 +139,18 @@ class ConfigError(TerminalError):
     """The configuration is invalid or incomplete."""
 
 
+class MissingExtra(ConfigError, ImportError):
+    """An optional dependency is not installed: the message names the extra that brings it.
+
+    Also an ``ImportError``, so code that guards an optional import keeps working."""
+
+    def __init__(self, what: str, extra: str, module: str | None = None) -> None:
+        needs = f"{module!r} (not installed)" if module else "an optional dependency"
+        super().__init__(f"{what} needs {needs}: pip install 'mmingest[{extra}]'")
+        self.extra = extra
+        self.module = module
+
+
 class ModelUnavailable(TerminalError):
     """A local model cannot be loaded (not cached, not downloadable, or not a supported model)."""
 
@@ -157,6 +169,11 @@ class CapabilityMissing(TerminalError):
 
 class StoreLocked(TerminalError):
     """An embedded store's files are held by another process."""
+
+
+class StorageFault(TerminalError):
+    """Local storage the run writes to failed (disk full, file unwritable, directory removed):
+    what was written after the fault is not durable, so the run stops."""
 
 
 class CollectionNotFound(TerminalError):

@@ -216,7 +216,7 @@ def test_llamaindex_retriever_runs_the_frameworks_own_call(corpus):
 
     _, _, embedder, store = corpus
     retriever = Retriever(store, embedder, collection="media", tenant="acme")
-    li = MmingestRetriever(retriever, k=4)
+    li = MmingestRetriever(retriever, similarity_top_k=4)
     nodes = li.retrieve("umbrella inventory")
     expected = retriever.search("umbrella inventory", k=4)
     assert [n.node.node_id for n in nodes] == [h.id for h in expected]

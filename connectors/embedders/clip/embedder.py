@@ -13,6 +13,8 @@ from PIL import Image
 
 from mmingest.connectors.embedders.base import Vectors
 from mmingest.connectors.embedders.clip.loading import load_checkpoint
+from mmingest.connectors.embedders.clip.weights import checkpoint_identity
+from mmingest.connectors.extras import import_extra
 from mmingest.schemas.config import ClipEmbedderConfig
 from mmingest.schemas.embedding import (
     Distance,
@@ -30,13 +32,7 @@ _PAD_TO_MAX_LENGTH = {"siglip", "siglip2"}
 
 
 def _import_torch() -> Any:
-    try:
-        import torch
-    except ImportError as error:
-        raise ConfigError(
-            "the clip embedder needs PyTorch and transformers: pip install 'mmingest[clip]'"
-        ) from error
-    return torch
+    return import_extra("torch", "the clip embedder")
 
 
 def _pick_device(torch: Any, wanted: str) -> str:
@@ -102,6 +98,7 @@ class ClipEmbedder:
             dimension=dimension,
             distance=Distance.COSINE,
             normalized=True,
+            weights=checkpoint_identity(loaded.source, self._model, memo=config.weights_digests),
             limits=EmbedderLimits(
                 max_batch=config.batch_size,
                 # One model, one lock: concurrent calls would only queue.
