@@ -25,7 +25,7 @@ from typing import Any, Self
 
 from PIL import Image
 
-from mmingest.connectors.embedders.base import Embedder
+from mmingest.connectors.embedders.base import Embedder, check_vector
 from mmingest.connectors.rerankers.base import Reranker
 from mmingest.connectors.sources.base import check_size
 from mmingest.connectors.stores.base import VectorStore
@@ -237,12 +237,14 @@ class Retriever:
                 self._check_space(self.embedder)
                 if text:
                     vector = self.embedder.embed_texts([text], kind=InputKind.QUERY)[0]
+                    check_vector(vector, "the query text")  # NaN or zeros rank nonsense
                     dense += [
                         DenseProbe(vector_name=name, vector=vector, weight=weights.get(name, 1.0))
                         for name in vectors
                     ]
                 if image is not None:
                     vector = self.embedder.embed_images([self._load_image(image)])[0]
+                    check_vector(vector, "the query image")
                     dense += [
                         DenseProbe(vector_name=name, vector=vector, weight=weights.get(name, 1.0))
                         for name in vectors
