@@ -36,6 +36,7 @@ def serve(
             "pip install 'mmingest[web]'"
         ) from error
     from mmingest.flows.web.service import SearchService
+    from mmingest.pipelines.local_roots import display_source_config
     from mmingest.pipelines.query import Retriever
 
     given = {key: value for key, value in {"host": host, "port": port}.items() if value is not None}
@@ -47,7 +48,7 @@ def serve(
             runtime.embedder,
             collection=settings.collection,
             tenant=settings.tenant,
-            source_config=settings.source,
+            source_config=display_source_config(settings),
             max_image_bytes=settings.query.max_image_bytes,
         )
         service = SearchService(retriever, web)
@@ -57,11 +58,11 @@ def serve(
         )
         key = "API key required" if web.api_key is not None else "no API key"
         err.print(f"mmingest: serving {scope} at {address} ({key})", markup=False)
-        if not settings.source.allowed_local_roots:
+        if not retriever.source_config.allowed_local_roots:
             err.print(
-                "mmingest: note: source.allowed_local_roots is empty: pictures in local folders "
-                "are not shown; set it (MMINGEST_SOURCE__ALLOWED_LOCAL_ROOTS) to the folders "
-                "you ingested",
+                "mmingest: note: no local folder was ingested into this collection from this "
+                "state directory and source.allowed_local_roots is empty: pictures in local "
+                "folders are not shown (MMINGEST_SOURCE__ALLOWED_LOCAL_ROOTS lists more)",
                 markup=False,
             )
         if web.api_key is None and not _loopback(web.host):
