@@ -64,6 +64,12 @@ def _scale_out(quick: bool) -> list[Measurement]:
     return scale_out.run(quick)
 
 
+def _web(quick: bool) -> list[Measurement]:
+    from bench import web
+
+    return web.run(quick)
+
+
 SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "end-to-end": ("images S3 -> ViT-B/32 CLIP -> Qdrant Edge vs the bare model", _end_to_end),
     "overhead": ("product records, no model cost, vs raw bulk inserts", _overhead),
@@ -72,6 +78,7 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "memory": ("peak RSS at 100k vs 10k records", _memory),
     "query": ("hybrid query latency, Retriever vs raw Qdrant Edge", _query),
     "scale-out": ("sync flow on 2 Dask processes vs threads, same ids", _scale_out),
+    "web": ("search latency, POST /api/search vs Retriever.search", _web),
 }
 """Scenario name -> (what it measures, the function running it); run in this order."""
 

@@ -29,6 +29,7 @@ from mmingest.pipelines.deadletters import DeadLetterSink
 from mmingest.pipelines.embed import embed_images_and_captions
 from mmingest.pipelines.extract.base import ExtractContext, Prepared, PreparedBatch
 from mmingest.pipelines.extract.images import prepare_images
+from mmingest.pipelines.extract.isolation import isolation_failure, stops_run
 from mmingest.pipelines.extract.pdfs import extract_pdf
 from mmingest.pipelines.extract.products import extract_catalog
 from mmingest.pipelines.extract.references import ReferenceReader
@@ -43,6 +44,7 @@ from mmingest.pipelines.planning import (
     Task,
     objects_of,
     plan,
+    task_uri,
 )
 from mmingest.pipelines.points import build_point
 from mmingest.pipelines.reconcile import Evidence
@@ -248,19 +250,10 @@ class Ingestion:
         self, task: Task, *, context: ExtractContext, references: ReferenceReader
     ) -> Iterator[PreparedBatch]:
         task_id = next(self._task_ids)
-        batches: Iterable[PreparedBatch]
-        if isinstance(task, ImageChunk):
-            batches = [prepare_images(task.candidates, context)]
-        elif isinstance(task, DocumentTask):
-            batches = extract_pdf(task.obj, context, self.pdf)
-        elif isinstance(task, CatalogTask):
-            batches = extract_catalog(task.obj, context, self.catalog, references)
-        else:
-            batches = [PreparedBatch(seen=len(task.items), ignored=task.items)]
         # The task's last batch carries its object count (progress): hold each batch until
         # the next one shows it was not the last.
         held: PreparedBatch | None = None
-        for batch in batches:
+        for batch in self._isolated(task, context, references):
             batch.task = task_id
             if held is not None:
                 yield held
@@ -268,6 +261,48 @@ class Ingestion:
         if held is not None:
             held.objects = objects_of(task)
             yield held
+
+    def _isolated(
+        self, task: Task, context: ExtractContext, references: ReferenceReader
+    ) -> Iterator[PreparedBatch]:
+        """The batches of ``task``; whatever one object raises fails that object only.
+
+        A chunk of images that raised before yielding anything is redone one image at a time,
+        so the image that raised is the only one dead-lettered. A document or catalog that
+        raised part-way keeps what it already yielded (a document's page 1, its completion
+        marker, goes last, so the next run redoes it) and counts as one more failed item.
+        """
+        raised: Exception | None = None
+        yielded = False
+        try:
+            for batch in self._batches(task, context, references):
+                yielded = True
+                yield batch
+        except Exception as error:
+            if stops_run(error):
+                raise
+            raised = error
+        if raised is None:
+            return
+        if isinstance(task, ImageChunk) and len(task.candidates) > 1 and not yielded:
+            for candidate in task.candidates:
+                yield from self._isolated(ImageChunk([candidate]), context, references)
+            return
+        uri = task_uri(task)
+        yield PreparedBatch(
+            seen=1, failures=[isolation_failure(uri, raised)], shielded_sources=[uri]
+        )
+
+    def _batches(
+        self, task: Task, context: ExtractContext, references: ReferenceReader
+    ) -> Iterable[PreparedBatch]:
+        if isinstance(task, ImageChunk):
+            return [prepare_images(task.candidates, context)]
+        if isinstance(task, DocumentTask):
+            return extract_pdf(task.obj, context, self.pdf)
+        if isinstance(task, CatalogTask):
+            return extract_catalog(task.obj, context, self.catalog, references)
+        return [PreparedBatch(seen=len(task.items), ignored=task.items)]
 
     def _account_prepared(self, prepared: PreparedBatch) -> None:
         summary = self.summary

@@ -120,3 +120,12 @@ def plan(
 
 def _uri_of(item: ImageCandidate | Ignored) -> str:
     return item.image.uri if isinstance(item, ImageCandidate) else item.obj.uri
+
+
+def task_uri(task: Task) -> str:
+    """The object a unit reads first (what a failure of the whole unit is recorded against)."""
+    if isinstance(task, ImageChunk):
+        return task.candidates[0].image.uri
+    if isinstance(task, DocumentTask | CatalogTask):
+        return task.obj.uri
+    return ""  # pragma: no cover - an ignored task reads nothing and cannot raise

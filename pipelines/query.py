@@ -25,7 +25,7 @@ from typing import Any, Self
 
 from PIL import Image
 
-from mmingest.connectors.embedders.base import Embedder
+from mmingest.connectors.embedders.base import Embedder, check_vector
 from mmingest.connectors.rerankers.base import Reranker
 from mmingest.connectors.sources.base import check_size
 from mmingest.connectors.stores.base import VectorStore
@@ -103,6 +103,7 @@ class Retriever:
         """
         from mmingest.connectors.embedders import build_embedder
         from mmingest.connectors.stores import build_store
+        from mmingest.pipelines.local_roots import display_source_config
 
         store = build_store(settings.store)
         embedder = None
@@ -127,7 +128,7 @@ class Retriever:
             tenant=settings.tenant,
             reranker=reranker,
             on_close=close,
-            source_config=settings.source,
+            source_config=display_source_config(settings),
             max_image_bytes=settings.query.max_image_bytes,
         )
 
@@ -237,12 +238,14 @@ class Retriever:
                 self._check_space(self.embedder)
                 if text:
                     vector = self.embedder.embed_texts([text], kind=InputKind.QUERY)[0]
+                    check_vector(vector, "the query text")  # NaN or zeros rank nonsense
                     dense += [
                         DenseProbe(vector_name=name, vector=vector, weight=weights.get(name, 1.0))
                         for name in vectors
                     ]
                 if image is not None:
                     vector = self.embedder.embed_images([self._load_image(image)])[0]
+                    check_vector(vector, "the query image")
                     dense += [
                         DenseProbe(vector_name=name, vector=vector, weight=weights.get(name, 1.0))
                         for name in vectors

@@ -365,6 +365,12 @@ class CatalogConfig(_Config):
     max_json_bytes: int = Field(
         256 * 1024 * 1024, ge=1, description="Largest JSON-array catalog (JSON Lines stream)."
     )
+    column_types: dict[str, Literal["text", "integer", "number", "boolean"]] = Field(
+        default_factory=dict,
+        description="Types of catalog columns: CSV values are text unless typed here (ids "
+        "00123 and 123 stay distinct); JSON values keep the type they were written with and "
+        "Parquet its schema, unless typed here.",
+    )
 
     @field_validator("title_column", "description_column", mode="before")
     @classmethod

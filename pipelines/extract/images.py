@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from mmingest.connectors.sources.base import Blob
-from mmingest.pipelines.captions import SidecarError, caption_from_sidecar, clean_caption
+from mmingest.pipelines.captions import (
+    SidecarError,
+    caption_from_sidecar,
+    clean_caption,
+    truncation_warning,
+)
 from mmingest.pipelines.extract.base import (
     ExtractContext,
     Prepared,
@@ -98,6 +103,9 @@ def prepare_images(candidates: list[ImageCandidate], context: ExtractContext) ->
         except (InvalidInput, TransientError) as error:
             batch.failures.append(Failure.of(uri, Stage.DECODE, error))
             continue
+        cut = truncation_warning(caption or decoded.description, max_chars=config.max_caption_chars)
+        if cut is not None:
+            batch.warnings.append(Failure.of(uri, Stage.DECODE, cut))
         asset = Asset(
             kind=AssetKind.IMAGE,
             source_uri=uri,

@@ -20,7 +20,7 @@ from mmingest.pipelines.images import normalize_image
 from mmingest.pipelines.stages import chunked
 from mmingest.schemas.assets import Asset, AssetKind
 from mmingest.schemas.config import PdfConfig
-from mmingest.schemas.errors import InvalidInput, TransientError
+from mmingest.schemas.errors import EmptyObject, InvalidInput, TransientError
 from mmingest.schemas.objects import ObjectInfo
 from mmingest.schemas.points import point_id
 from mmingest.schemas.summary import Failure, Stage
@@ -60,6 +60,8 @@ def _import_pdfium() -> Any:
 
 def open_document(data: bytes, config: PdfConfig) -> Any:
     """Open a PDF, raising :class:`PdfError` with the specific reason when it cannot be."""
+    if not data:
+        raise EmptyObject("the object is empty (0 bytes)")
     pdfium = _import_pdfium()
     password = config.password.get_secret_value() if config.password else None
     try:
@@ -89,14 +91,24 @@ def open_document(data: bytes, config: PdfConfig) -> Any:
 
 def render_page(document: Any, index: int, config: PdfConfig) -> tuple[Any, str]:
     """The page rendered within the pixel budget, and its text."""
+    pdfium = _import_pdfium()
     with _PDFIUM:
-        page = document[index]
+        try:
+            page = document[index]
+        except pdfium.PdfiumError as error:
+            raise PdfError(
+                f"page {index + 1} cannot be loaded although the page tree declares "
+                f"{len(document)} pages (a wrong /Count or a damaged or cyclic page tree)"
+            ) from error
         try:
             width, height = page.get_size()
             if width <= 0 or height <= 0:
                 raise PdfError(f"page {index + 1} has an empty page box ({width}x{height} pt)")
             scale = min(config.dpi / 72.0, math.sqrt(config.max_pixels / (width * height)))
-            bitmap = page.render(scale=scale)
+            try:
+                bitmap = page.render(scale=scale)
+            except pdfium.PdfiumError as error:
+                raise PdfError(f"page {index + 1} cannot be rendered: {error}") from error
             image = bitmap.to_pil()
             textpage = page.get_textpage()
             text = textpage.get_text_bounded()
@@ -107,9 +119,17 @@ def render_page(document: Any, index: int, config: PdfConfig) -> tuple[Any, str]
 
 
 def page_text(document: Any, index: int) -> str:
-    """The text of a page, without rendering it (what a dry run counts)."""
+    """The text of a page, without rendering it (what a dry run counts).
+
+    A page that cannot be loaded (a lying /Count) has no text to estimate; the real run
+    reports it.
+    """
+    pdfium = _import_pdfium()
     with _PDFIUM:
-        page = document[index]
+        try:
+            page = document[index]
+        except pdfium.PdfiumError:
+            return ""
         try:
             textpage = page.get_textpage()
             text = str(textpage.get_text_bounded())
@@ -184,7 +204,7 @@ def extract_pdf(
         return
     try:
         document = open_document(blob.data, config)
-    except PdfError as error:
+    except InvalidInput as error:
         yield PreparedBatch(
             seen=1, failures=[Failure.of(obj.uri, Stage.DECODE, error)], shielded_sources=[obj.uri]
         )

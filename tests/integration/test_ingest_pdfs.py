@@ -92,7 +92,7 @@ def test_a_shorter_new_version_drops_its_old_pages(tmp_path, edge_store):
         ("encrypted.pdf", corpus.encrypted_pdf(), "pdf_error", "encrypted (set pdf.password)"),
         ("truncated.pdf", corpus.truncated_pdf(), "pdf_error", "not a readable PDF"),
         ("zero-pages.pdf", corpus.zero_page_pdf(), "pdf_error", "has no pages"),
-        ("empty.pdf", b"", "pdf_error", "not a readable PDF"),
+        ("empty.pdf", b"", "empty_object", "the object is empty (0 bytes)"),  # issue 12
         ("text.pdf", b"hello, not a pdf", "pdf_error", "not a readable PDF"),
     ],
 )

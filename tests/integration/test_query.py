@@ -120,6 +120,20 @@ def test_clear_errors(corpus, tmp_path):
         retriever.search("   ")
 
 
+def test_a_query_vector_without_a_direction_is_refused(corpus):
+    _, _, _, store = corpus
+
+    class Broken(HashEmbedder):
+        def embed_texts(self, texts, *, kind=None):
+            vectors = super().embed_texts(texts)
+            vectors[:, 0] = float("nan")
+            return vectors
+
+    retriever = Retriever(store, Broken(32), collection="media")
+    with pytest.raises(InvalidInput, match="query text that has NaN or infinite components"):
+        retriever.search("a red circle", mode="dense")
+
+
 def test_empty_collection_and_k_beyond_it(tmp_path, edge_store):
     embedder = HashEmbedder(32)
     from mmingest.schemas.collection import CollectionSpec
