@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from mmingest.connectors.sources import scheme_of
+from mmingest.connectors.sources.local import path_from_uri
 from mmingest.flows.runtime import Runtime
 from mmingest.pipelines.deadletters import DeadLetterSink, JsonlDeadLetters, object_uri
+from mmingest.pipelines.local_roots import remember_local_root
 from mmingest.pipelines.run import (
     DEFAULT_KINDS,
     Backends,
@@ -31,8 +34,13 @@ def spec_from(
     force: bool = False,
     only: Iterable[str] | None = None,
 ) -> RunSpec:
-    """The run description of ``source`` under ``settings``."""
-    return RunSpec(
+    """The run description of ``source`` under ``settings``.
+
+    A run that writes from a local folder records the folder in the state directory: display
+    (``mmingest serve``, ``Retriever.from_settings``) reads local pictures only inside such
+    folders and ``source.allowed_local_roots`` (see :mod:`mmingest.pipelines.local_roots`).
+    """
+    spec = RunSpec(
         source=source,
         prefix=prefix,
         kinds=tuple(sorted(Kind(kind) for kind in (kinds or DEFAULT_KINDS))),
@@ -50,6 +58,10 @@ def spec_from(
         catalog=settings.catalog,
         http=settings.http,
     )
+    root, _ = spec.root()
+    if not dry_run and scheme_of(root) == "file":
+        remember_local_root(settings.state_dir, settings.collection, path_from_uri(root))
+    return spec
 
 
 def backends_of(
