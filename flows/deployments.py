@@ -5,7 +5,8 @@ register module entrypoints (``mmingest.flows.prefect_flows.sync``...) run from 
 package (the image's), never a checkout path of the deploying machine; every deployment has a
 concurrency limit of one run with the configured collision strategy, so two runs of it never
 write one collection at once; the provider's global concurrency limit is created by every route
-(and by each flow run when missing).
+(and by each flow run when missing); every deployment enforces its parameter schema, which
+refuses credentials in a run's parameters before the server stores them.
 """
 
 from __future__ import annotations
@@ -106,6 +107,9 @@ def _deployments(plan: DeploymentPlan) -> list[Any]:
             tags=["mmingest"],
             concurrency_limit=plan.concurrency(),
             entrypoint_type=EntrypointType.MODULE_PATH,
+            # The server validates a run's parameters before storing them: the schema of
+            # ``settings`` forbids secret settings, so a credential is refused, never stored.
+            enforce_parameter_schema=True,
         )
         for key, name in FLOWS.items()
     ]

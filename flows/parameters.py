@@ -3,7 +3,9 @@
 A flow run's parameters are stored by the Prefect server in plain text, so they never carry a
 credential: a secret value in ``settings`` is refused, and credentials come from the worker's
 own environment or from Prefect blocks named in ``secret_blocks`` (a ``Secret`` block, or a
-``prefect-aws`` ``AwsCredentials`` block for the S3 source), read by each process that needs them.
+collection's credentials block for a bucket source: see :mod:`mmingest.flows.credential_blocks`),
+read by each process that needs them. Deployments enforce a parameter schema that forbids every
+secret setting (:func:`settings_schema`), so the server refuses such a run before storing it.
 """
 
 from __future__ import annotations
@@ -12,19 +14,13 @@ import json
 import types
 import typing
 from collections.abc import Iterator, Mapping
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, WithJsonSchema
 
+from mmingest.flows.credential_blocks import COLLECTIONS, collection_block_values
 from mmingest.schemas.errors import ConfigError
 from mmingest.schemas.settings import Settings
-
-_AWS_FIELDS = {
-    "aws_access_key_id": "access_key_id",
-    "aws_secret_access_key": "secret_access_key",
-    "aws_session_token": "session_token",
-    "region_name": "region",
-}
 
 
 class RunParameters(BaseModel):
@@ -40,8 +36,9 @@ class RunParameters(BaseModel):
     secret_blocks: dict[str, str] = Field(
         default_factory=dict,
         description="Credentials from Prefect blocks: a dotted setting name and the name of a "
-        'Secret block, e.g. {"embedder.api_key": "cohere-key"}; or "source.s3" and the name of '
-        "an AwsCredentials block (prefect-aws).",
+        'Secret block, e.g. {"embedder.api_key": "cohere-key"}; or "source.s3", "source.gcs" or '
+        '"source.azure" and the name of an AwsCredentials (prefect-aws), GcpCredentials '
+        "(prefect-gcp) or AzureBlobStorageCredentials (prefect-azure) block.",
     )
 
 
@@ -68,6 +65,44 @@ def secret_paths(model: type[BaseModel] = Settings, prefix: str = "") -> set[str
         for nested in _models(info.annotation):
             found |= secret_paths(nested, f"{prefix}{name}.")
     return found
+
+
+def _forbidding(tree: Mapping[str, Any]) -> dict[str, Any]:
+    leaves = sorted(name for name, below in tree.items() if not below)
+    schema: dict[str, Any] = {}
+    if leaves:
+        # propertyNames, not the values: the server's refusal names the key, never echoes it.
+        schema["propertyNames"] = {"not": {"enum": leaves}}
+    nested = {name: _forbidding(below) for name, below in sorted(tree.items()) if below}
+    if nested:
+        schema["properties"] = nested
+    return schema
+
+
+def settings_schema(prefix: str = "") -> dict[str, Any]:
+    """JSON schema of a settings mapping that forbids every secret setting.
+
+    For the ``settings`` flow parameter (or, with ``prefix="embedder."``, the part under a
+    prefix). A deployment enforces its parameter schema on the Prefect server, so a run whose
+    parameters carry a credential is refused when it is created and nothing is stored; the
+    run-time :func:`refuse_secrets` stays as a second line for runs created without one."""
+    tree: dict[str, Any] = {}
+    for path in secret_paths():
+        if path.startswith(prefix):
+            node = tree
+            for name in path[len(prefix) :].split("."):
+                node = node.setdefault(name, {})
+    return {"type": "object", **_forbidding(tree)}
+
+
+SettingsParameter = Annotated[
+    dict[str, Any] | None,
+    WithJsonSchema({"anyOf": [settings_schema(), {"type": "null"}], "default": None}),
+]
+"""The ``settings`` flow parameter: non-secret settings, nested as in mmingest.toml."""
+
+EmbedderParameter = Annotated[dict[str, Any], WithJsonSchema(settings_schema("embedder."))]
+"""The ``embedder`` parameter of ``reembed``: embedder settings without credentials."""
 
 
 def _walk(values: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -100,26 +135,8 @@ def _set(values: dict[str, Any], path: str, value: Any) -> None:
 
 def _block_values(path: str, block: str) -> dict[str, Any]:
     """Setting values from the Prefect block ``block`` for ``path``."""
-    if path == "source.s3":
-        try:
-            from prefect_aws import AwsCredentials  # type: ignore[import-untyped,import-not-found,unused-ignore]
-        except ImportError as error:
-            raise ConfigError(
-                f"secret_blocks names an AwsCredentials block ({block!r}) but prefect-aws is "
-                "not installed on this worker: pip install 'mmingest[prefect-aws]'"
-            ) from error
-        credentials = AwsCredentials.load(block, _sync=True)
-        found: dict[str, Any] = {}
-        for attribute, setting in _AWS_FIELDS.items():
-            value = getattr(credentials, attribute, None)
-            if isinstance(value, SecretStr):
-                value = value.get_secret_value()
-            if value:
-                found[f"source.s3.{setting}"] = value
-        endpoint = getattr(credentials.aws_client_parameters, "endpoint_url", None)
-        if endpoint:
-            found["source.s3.endpoint"] = str(endpoint)
-        return found
+    if path in COLLECTIONS:
+        return collection_block_values(path, block)
     if path not in secret_paths():
         raise ConfigError(
             f"secret_blocks: {path!r} is not a secret setting; known ones: "

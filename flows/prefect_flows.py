@@ -36,7 +36,12 @@ from prefect.states import Completed, Failed
 from mmingest.flows import artifacts
 from mmingest.flows.deployments import check_state_dir, ensure_provider_limit
 from mmingest.flows.jobs import backends_of, spec_from
-from mmingest.flows.parameters import RunParameters, settings_for
+from mmingest.flows.parameters import (
+    EmbedderParameter,
+    RunParameters,
+    SettingsParameter,
+    settings_for,
+)
 from mmingest.flows.partitions import close_runtimes, run_units, shared_runtime
 from mmingest.flows.prefect_logs import library_logs_to_run
 from mmingest.flows.runners import check_store_fits, task_runner
@@ -60,7 +65,8 @@ PARAMETERS = {
     "settings": "Non-secret settings on top of the worker's, nested as in mmingest.toml, e.g. "
     "{'ingest': {'batch_size': 32}}. Credentials are refused here.",
     "secret_blocks": "Credentials from Prefect blocks: a secret setting and a Secret block name, "
-    "e.g. {'embedder.api_key': 'cohere-key'}, or 'source.s3' and an AwsCredentials block.",
+    "e.g. {'embedder.api_key': 'cohere-key'}; or 'source.s3', 'source.gcs' or 'source.azure' "
+    "and an AwsCredentials, GcpCredentials or AzureBlobStorageCredentials block.",
 }
 """What each flow parameter means: the UI shows it under the parameter's field."""
 
@@ -224,7 +230,7 @@ def ingest_images(
     prefix: str = "",
     collection: str | None = None,
     tenant: str | None = None,
-    settings: dict[str, Any] | None = None,
+    settings: SettingsParameter = None,
     secret_blocks: dict[str, str] | None = None,
 ) -> State[Any]:
     """Ingest the images of a folder or bucket (new and changed ones only)."""
@@ -239,7 +245,7 @@ def ingest_pdfs(
     prefix: str = "",
     collection: str | None = None,
     tenant: str | None = None,
-    settings: dict[str, Any] | None = None,
+    settings: SettingsParameter = None,
     secret_blocks: dict[str, str] | None = None,
 ) -> State[Any]:
     """Ingest the PDFs of a folder or bucket, one point per page."""
@@ -254,7 +260,7 @@ def ingest_products(
     prefix: str = "",
     collection: str | None = None,
     tenant: str | None = None,
-    settings: dict[str, Any] | None = None,
+    settings: SettingsParameter = None,
     secret_blocks: dict[str, str] | None = None,
 ) -> State[Any]:
     """Ingest the product catalogs of a folder or bucket, one point per record."""
@@ -272,7 +278,7 @@ def sync(
     tenant: str | None = None,
     force: bool = False,
     dry_run: bool = False,
-    settings: dict[str, Any] | None = None,
+    settings: SettingsParameter = None,
     secret_blocks: dict[str, str] | None = None,
 ) -> State[Any]:
     """Keep a collection in sync with a source URI: embed new and changed objects, delete the
@@ -291,7 +297,7 @@ def backfill(
     prefix: str = "",
     collection: str | None = None,
     tenant: str | None = None,
-    settings: dict[str, Any] | None = None,
+    settings: SettingsParameter = None,
     secret_blocks: dict[str, str] | None = None,
 ) -> State[Any]:
     """Ingest a whole bucket, resumably: a rerun skips everything already written."""
@@ -303,13 +309,13 @@ def backfill(
 @_described
 def reembed(
     source: str,
-    embedder: dict[str, Any],
+    embedder: EmbedderParameter,
     kinds: list[Kind] | None = None,
     prefix: str = "",
     collection: str | None = None,
     tenant: str | None = None,
     keep_previous: bool = False,
-    settings: dict[str, Any] | None = None,
+    settings: SettingsParameter = None,
     secret_blocks: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Re-embed a source with another model or dimension into a new collection version, then

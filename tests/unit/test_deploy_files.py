@@ -27,6 +27,7 @@ def test_every_flow_has_a_deployment_whose_parameters_it_accepts():
         accepted = set(inspect.signature(flow.fn).parameters)
         assert set(deployment["parameters"]) <= accepted, deployment["name"]
         assert deployment["work_pool"]["name"] == "mmingest"
+        assert deployment["enforce_parameter_schema"] is True  # credentials refused, not stored
         seen.add(function)
     assert seen == FLOWS
     assert config["pull"] == []  # no checkout path: code comes from the image
