@@ -251,6 +251,8 @@ def test_work_pool_deployments_are_one_route_with_a_concurrency_limit(environmen
     assert deployment.global_concurrency_limit.limit == 1
     assert str(deployment.concurrency_options.collision_strategy).endswith("CANCEL_NEW")
     assert "description" in str(deployment.parameter_openapi_schema["properties"]["source"])
+    assert deployment.enforce_parameter_schema  # credentials in parameters are refused
+    assert "propertyNames" in str(deployment.parameter_openapi_schema["properties"]["settings"])
 
 
 def test_an_unreachable_api_is_one_line(tmp_path):
@@ -304,6 +306,7 @@ def test_prefect_yaml_registers_the_same_deployments(environment, tmp_path):
         assert deployment.entrypoint == ENTRYPOINTS[key]
         assert not deployment.pull_steps  # code from the image, as `deploy --work-pool`
         assert deployment.global_concurrency_limit.limit == 1
+        assert deployment.enforce_parameter_schema
 
 
 def _run_deployment(env: dict[str, str], name: str) -> str:
@@ -357,3 +360,75 @@ def test_overlapping_runs_of_a_deployment_collide_as_configured(environment, tmp
             served.wait(timeout=30)
         except subprocess.TimeoutExpired:
             served.kill()
+
+
+def test_the_server_refuses_a_run_with_a_credential_and_stores_nothing(environment, tmp_path):
+    from prefect.client.orchestration import get_client
+
+    from mmingest.flows.deployments import DeploymentPlan, runner_deployments
+
+    plan = DeploymentPlan(str(tmp_path / "pics"), "guarded", cron=None)
+    deployments = {d.name: d for d in runner_deployments(plan)}
+    sync_id = deployments["guarded-sync"].apply()
+    reembed_id = deployments["guarded-reembed"].apply()
+    canary = "canary-7d41c2"
+    refused = [
+        (sync_id, {"settings": {"embedder": {"api_key": canary}}}, "api_key"),
+        (sync_id, {"settings": {"source": {"s3": {"secret_access_key": canary}}}}, "secret"),
+        (sync_id, {"settings": {"store": {"kind": "qdrant", "token": canary}}}, "token"),
+        (reembed_id, {"embedder": {"kind": "cohere", "api_key": canary}}, "api_key"),
+    ]
+    with get_client(sync_client=True) as client:
+        for deployment_id, parameters, key in refused:
+            with pytest.raises(Exception, match="Validation failed") as error:
+                client.create_flow_run_from_deployment(deployment_id, parameters=parameters)
+            assert key in str(error.value) and canary not in str(error.value)
+        # Non-secret settings still go through: the schema refuses credentials, nothing else.
+        accepted = client.create_flow_run_from_deployment(
+            sync_id, parameters={"settings": {"ingest": {"batch_size": 3}}}
+        )
+        assert accepted.parameters["settings"] == {"ingest": {"batch_size": 3}}
+        client.delete_flow_run(accepted.id)
+        stored = client.read_flow_runs(limit=200)
+        assert all(canary not in run.model_dump_json() for run in stored)
+        for deployment_id in (sync_id, reembed_id):
+            deployment = client.read_deployment(deployment_id)
+            assert deployment.enforce_parameter_schema
+            assert canary not in deployment.model_dump_json()
+
+
+def test_gcs_and_azure_credentials_come_from_collection_blocks(
+    environment, tmp_path, azurite_server
+):
+    from prefect_azure import AzureBlobStorageCredentials
+    from prefect_gcp import GcpCredentials
+
+    from mmingest.flows.parameters import RunParameters, settings_for
+    from mmingest.flows.prefect_flows import backfill
+    from tests.support.azurite import ACCOUNT, ACCOUNT_KEY
+    from tests.support.gcp_keys import service_account_file
+
+    key_file = service_account_file(tmp_path / "sa.json")
+    GcpCredentials(service_account_file=key_file).save("mmingest-test-gcp", overwrite=True)
+    gcs = settings_for(RunParameters(secret_blocks={"source.gcs": "mmingest-test-gcp"}))
+    assert gcs.source.gcs.service_account_path == key_file
+
+    # End to end: a flow run reads an Azure container with only the block's credentials.
+    container = azurite_server.new_container()
+    pictures = write_images(tmp_path / "pics", 3)
+    blobs = azurite_server.client().get_container_client(container)
+    for path in sorted((tmp_path / "pics").iterdir()):
+        blobs.upload_blob(path.name, path.read_bytes())
+    AzureBlobStorageCredentials(
+        connection_string=f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};"
+        f"AccountKey={ACCOUNT_KEY};BlobEndpoint={azurite_server.endpoint};"
+    ).save("mmingest-test-azure", overwrite=True)
+    state = backfill(
+        f"az://{container}",
+        collection="from_azure_block",
+        secret_blocks={"source.azure": "mmingest-test-azure"},
+        return_state=True,
+    )
+    assert state.is_completed(), state
+    result = state.result()
+    assert result["failed"] == 0 and result["written"] == len(pictures), result

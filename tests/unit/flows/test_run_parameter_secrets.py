@@ -9,6 +9,7 @@ from pydantic import SecretStr
 from mmingest.flows.credential_blocks import aws_values, azure_values, gcp_values
 from mmingest.flows.parameters import secret_paths, settings_schema
 from mmingest.schemas.errors import ConfigError
+from tests.support.gcp_keys import service_account_file
 
 prefect = pytest.importorskip("prefect")
 from prefect.utilities.callables import parameter_schema  # noqa: E402
@@ -84,37 +85,9 @@ def test_the_deployments_enforce_their_parameter_schema():
         assert "propertyNames" in str(settings), deployment.name
 
 
-def _service_account_file(path):
-    """A well-formed service-account key file (the block parses it when it is created)."""
-    import json
-
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    pem = (
-        rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        .decode()
-    )
-    info = {
-        "type": "service_account",
-        "project_id": "p",
-        "private_key_id": "1",
-        "private_key": pem,
-        "client_email": "sa@p.iam.gserviceaccount.com",
-        "token_uri": "https://oauth2.googleapis.com/token",
-    }
-    path.write_text(json.dumps(info), encoding="utf-8")
-    return path
-
-
 def test_gcp_credentials_map_their_key_file_only(tmp_path):
     prefect_gcp = pytest.importorskip("prefect_gcp")
-    key = _service_account_file(tmp_path / "sa.json")
+    key = service_account_file(tmp_path / "sa.json")
     block = prefect_gcp.GcpCredentials(service_account_file=key)
     assert gcp_values(block, "gcp") == {"source.gcs.service_account_path": str(key)}
     # model_construct: the block's own validator would parse the (fake) private key
