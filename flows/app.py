@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from mmingest.pipelines.text import terminal_safe
 from mmingest.schemas.settings import Settings
 
 EXIT_ERROR = 1
@@ -37,6 +38,13 @@ def quiet_libraries() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+class TerminalSafeFormatter(logging.Formatter):
+    """Log lines quote object keys and content: show their control characters, never obey."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal_safe(super().format(record), multiline=True)
+
+
 @app.callback()
 def configure(
     verbose: Annotated[
@@ -45,9 +53,9 @@ def configure(
 ) -> None:
     """Configuration comes from MMINGEST_* variables, .env and mmingest.toml (see README)."""
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
-    logging.basicConfig(
-        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(TerminalSafeFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     quiet_libraries()
 
 

@@ -18,6 +18,7 @@ from mmingest.flows import commands, render
 from mmingest.flows.app import EXIT_ERROR, EXIT_USAGE, app, err, load_settings, out
 from mmingest.flows.doctor import run_checks
 from mmingest.flows.runtime import open_runtime
+from mmingest.pipelines.text import terminal_safe
 from mmingest.schemas.errors import MmingestError
 from mmingest.schemas.points import DENSE_VECTORS
 from mmingest.schemas.query import FusionMethod, SearchMode
@@ -75,7 +76,12 @@ def query(
     with open_runtime(settings) as runtime:
         assert runtime.embedder is not None
         retriever = Retriever(
-            runtime.store, runtime.embedder, collection=settings.collection, tenant=settings.tenant
+            runtime.store,
+            runtime.embedder,
+            collection=settings.collection,
+            tenant=settings.tenant,
+            source_config=settings.source,
+            max_image_bytes=settings.query.max_image_bytes,
         )
         hits = retriever.search(
             text,
@@ -124,7 +130,7 @@ def doctor(
     for check in checks:
         mark = "[green]ok[/]" if check.ok else "[red]FAIL[/]"
         out.print(f"{mark} {check.name}: ", end="")
-        out.print(check.detail, markup=False, highlight=False)
+        out.print(terminal_safe(check.detail, multiline=True), markup=False, highlight=False)
     if not all(check.ok for check in checks):
         raise typer.Exit(EXIT_ERROR)
 
@@ -153,7 +159,9 @@ def _validation_message(error: ValidationError) -> str:
 
 
 def _exit(message: str, code: int) -> None:
-    err.print(f"mmingest: {message}", markup=False, highlight=False, soft_wrap=True)
+    # Error messages quote keys and object content: show control characters, never obey them.
+    safe = terminal_safe(message, multiline=True)
+    err.print(f"mmingest: {safe}", markup=False, highlight=False, soft_wrap=True)
     sys.exit(code)
 
 

@@ -83,7 +83,7 @@ def _execute(
             report = run_job(settings, runtime, job, options)
         letters = str(runtime.dead_letters.path)
     if as_json:
-        out.print_json(json.dumps(render.report_json(report)))
+        out.print_json(json.dumps(render.report_json(report)), ensure_ascii=True)
     else:
         render.print_report(out, report, dead_letters=letters)
     return report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +15,7 @@ from rich.table import Table
 
 from mmingest.pipelines.reconcile import Deletions
 from mmingest.pipelines.sync import SyncReport
+from mmingest.pipelines.text import terminal_safe
 from mmingest.schemas.query import Hit
 from mmingest.schemas.summary import Failure, RunSummary
 
@@ -80,6 +82,10 @@ def summary_table(summary: RunSummary, deletions: Deletions | None = None) -> Ta
         table.add_row("deleted", f"{summary.deleted:,} points")
     if summary.warnings:
         table.add_row("warnings", f"{len(summary.warnings):,}")
+    if summary.images_lost:
+        reasons = ", ".join(f"{n:,} {shown(why)}" for why, n in sorted(summary.images_lost.items()))
+        lost = sum(summary.images_lost.values())
+        table.add_row("without image", f"{lost:,} records ({reasons})")
     table.add_row("time", f"{summary.elapsed_s:,.1f} s")
     table.add_row("rate", f"{summary.objects_per_s:,.1f} objects/s")
     table.add_row("provider", usage_line(summary))
@@ -102,7 +108,9 @@ def _failure_table(title: str, failures: Sequence[Failure]) -> Table:
     for column in ("object", "stage", "reason", "message"):
         table.add_column(column, overflow="fold")
     for failure in failures[:_FAILURES_SHOWN]:
-        table.add_row(escape(failure.uri), failure.stage, failure.reason, escape(failure.message))
+        table.add_row(
+            shown(failure.uri), shown(failure.stage), shown(failure.reason), shown(failure.message)
+        )
     return table
 
 
@@ -150,7 +158,7 @@ def print_summary(
         if hidden > 0:
             console.print(f"… and {hidden:,} more.")
     if summary.failures and dead_letters:
-        console.print(f"Every failure is recorded in {escape(dead_letters)}", soft_wrap=True)
+        console.print(f"Every failure is recorded in {shown(dead_letters)}", soft_wrap=True)
 
 
 def summary_json(summary: RunSummary) -> dict[str, Any]:
@@ -173,7 +181,11 @@ def hits_table(hits: Sequence[Hit]) -> Table:
         if hit.page is not None:
             source += f" (page {hit.page})"
         table.add_row(
-            str(rank), f"{hit.score:.4f}", hit.kind or "", escape(source), escape(hit.caption or "")
+            str(rank),
+            f"{hit.score:.4f}",
+            shown(hit.kind or ""),
+            shown(source),
+            shown(hit.caption or ""),
         )
     return table
 
@@ -193,4 +205,21 @@ def hits_json(hits: Sequence[Hit]) -> str:
         }
         for rank, hit in enumerate(hits, start=1)
     ]
-    return json.dumps(rows, indent=2, ensure_ascii=False)
+    return json_safe_for_terminal(json.dumps(rows, indent=2, ensure_ascii=False))
+
+
+# JSON escapes C0 controls itself; DEL, C1 controls and bidi overrides pass through raw with
+# ensure_ascii=False (which keeps readable non-ASCII text) and only occur inside strings.
+_RAW_IN_JSON = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def json_safe_for_terminal(document: str) -> str:
+    """A JSON text with the control characters JSON leaves raw written as ``\\uXXXX`` escapes
+    (the same JSON value, harmless on a terminal)."""
+    return _RAW_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", document)
+
+
+def shown(text: str) -> str:
+    """Object content or keys made safe to print: control characters made visible
+    (:func:`~mmingest.pipelines.text.terminal_safe`) and Rich markup escaped."""
+    return escape(terminal_safe(text))

@@ -12,6 +12,7 @@ import re
 
 from PIL import Image
 
+from mmingest.pipelines.text import normalise_text
 from mmingest.schemas.errors import InvalidInput
 
 _EXIF_IMAGE_DESCRIPTION = 0x010E
@@ -27,10 +28,11 @@ class SidecarError(InvalidInput):
 
 
 def clean_caption(text: str | None, *, max_chars: int) -> str | None:
-    """Whitespace-normalised caption cut to ``max_chars``, or None when empty."""
+    """Whitespace-normalised caption without control characters (see
+    :func:`~mmingest.pipelines.text.normalise_text`) cut to ``max_chars``, or None when empty."""
     if text is None:
         return None
-    cleaned = " ".join(text.split())
+    cleaned = " ".join(normalise_text(text).split())
     if not cleaned:
         return None
     return cleaned[:max_chars]

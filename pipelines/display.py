@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import io
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
-from mmingest.connectors.sources import open_source, scheme_of
+from mmingest.connectors.sources import scheme_of
+from mmingest.pipelines.reference_policy import ReferencePolicy
 from mmingest.schemas.config import PdfConfig, SourceConfig
 from mmingest.schemas.errors import CapabilityMissing, ConfigError
 from mmingest.schemas.query import Hit
@@ -30,7 +29,12 @@ def picture_uri(hit: Hit) -> str:
 
 def read_picture(hit: Hit, *, source_config: SourceConfig | None = None) -> bytes:
     """Encoded picture bytes: the original image, a PDF page rendered as PNG, or a product's
-    first image when it lives in object storage or a local folder."""
+    first image when it lives in object storage or an allowed local folder.
+
+    The URI the point records is read only if the reference policy accepts it (see
+    :mod:`mmingest.pipelines.reference_policy`), with ``source_config``: buckets with its
+    endpoints and credentials, local files only inside ``source.allowed_local_roots``.
+    """
     uri = picture_uri(hit)
     if scheme_of(uri) in ("http", "https"):
         raise CapabilityMissing(
@@ -44,20 +48,17 @@ def read_picture(hit: Hit, *, source_config: SourceConfig | None = None) -> byte
 
 
 def _read(uri: str, config: SourceConfig) -> bytes:
-    if scheme_of(uri) == "file":
-        path = Path(unquote(urlparse(uri).path)) if "://" in uri else Path(uri)
-        folder, key = str(path.parent), path.name
-    else:
-        folder, _, key = uri.rpartition("/")
-    source = open_source(folder, config)
-
-    async def read() -> bytes:
-        return (await source.read(key, max_bytes=MAX_PICTURE_BYTES)).data
-
+    policy = ReferencePolicy(config)
     try:
+        source, key = policy.locate(uri)
+        assert source is not None  # web URIs were turned away above
+
+        async def read() -> bytes:
+            return (await source.read(key, max_bytes=MAX_PICTURE_BYTES)).data
+
         return bytes(_run(read()))
     finally:
-        source.close()
+        policy.close()
 
 
 def _run(coroutine: Any) -> Any:

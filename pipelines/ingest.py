@@ -336,6 +336,8 @@ class Ingestion:
         summary.warnings += prepared.warnings
         for key, value in prepared.estimate.items():
             summary.estimate[key] = summary.estimate.get(key, 0) + value
+        for reason, count in prepared.images_lost.items():
+            summary.images_lost[reason] = summary.images_lost.get(reason, 0) + count
         if self.evidence is not None:
             self.evidence.saw_records(prepared.record_ids)
             self.evidence.shield(prepared.shielded_sources)

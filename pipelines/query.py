@@ -27,10 +27,12 @@ from PIL import Image
 
 from mmingest.connectors.embedders.base import Embedder
 from mmingest.connectors.rerankers.base import Reranker
+from mmingest.connectors.sources.base import check_size
 from mmingest.connectors.stores.base import VectorStore
 from mmingest.pipelines.display import read_picture
 from mmingest.pipelines.images import decode_image, normalize_image
-from mmingest.schemas.config import SourceConfig
+from mmingest.pipelines.query_image import read_query_image
+from mmingest.schemas.config import QueryConfig, SourceConfig
 from mmingest.schemas.embedding import InputKind
 from mmingest.schemas.errors import ConfigError
 from mmingest.schemas.filters import Filter
@@ -75,6 +77,8 @@ class Retriever:
         reranker: Reranker | None = None,
         rerank_candidates: int = 50,
         on_close: Callable[[], None] | None = None,
+        source_config: SourceConfig | None = None,
+        max_image_bytes: int = QueryConfig().max_image_bytes,
     ) -> None:
         if embedder is None and not store.capabilities.server_side_vectors:
             raise ConfigError("a retriever needs an embedder unless the store vectorizes")
@@ -85,6 +89,8 @@ class Retriever:
         self.reranker = reranker
         self.rerank_candidates = rerank_candidates
         self._on_close = on_close
+        self.source_config = source_config or SourceConfig()
+        self.max_image_bytes = max_image_bytes
 
     @classmethod
     def from_settings(cls, settings: Settings, *, reranker: Reranker | None = None) -> Self:
@@ -119,6 +125,8 @@ class Retriever:
             tenant=settings.tenant,
             reranker=reranker,
             on_close=close,
+            source_config=settings.source,
+            max_image_bytes=settings.query.max_image_bytes,
         )
 
     # --- searching ---------------------------------------------------------------------------
@@ -252,8 +260,12 @@ class Retriever:
     def image_bytes(self, hit: Hit, *, source_config: SourceConfig | None = None) -> bytes:
         """The picture of a hit, for display: the original image, a PDF page rendered as PNG,
         or a product's first referenced image when it lives in object storage (an
-        ``http(s)`` product image is shown from :func:`display_uri` instead)."""
-        return read_picture(hit, source_config=source_config)
+        ``http(s)`` product image is shown from :func:`display_uri` instead).
+
+        Only URIs the reference policy accepts are read, with the retriever's source settings
+        (or ``source_config``): local pictures must lie in ``source.allowed_local_roots``.
+        Raises :class:`~mmingest.pipelines.reference_policy.UnsafeReference` otherwise."""
+        return read_picture(hit, source_config=source_config or self.source_config)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -294,12 +306,10 @@ class Retriever:
         if isinstance(image, Image.Image):
             return normalize_image(image, limits)
         if isinstance(image, bytes):
+            check_size("the query image", len(image), self.max_image_bytes)
             data = image
         else:
-            path = Path(image).expanduser()
-            if not path.is_file():
-                raise ConfigError(f"query image {path} does not exist")
-            data = path.read_bytes()
+            data = read_query_image(Path(image).expanduser(), self.max_image_bytes)
         return decode_image(data, max_pixels=_QUERY_IMAGE_MAX_PIXELS, limits=limits).pixels
 
 

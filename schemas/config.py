@@ -235,7 +235,8 @@ StoreConfig = Annotated[
 
 class S3SourceConfig(_Config):
     """S3 and S3-compatible stores (MinIO, R2, ...). Unset values come from the standard
-    ``AWS_*`` environment variables and profiles."""
+    ``AWS_*`` environment variables, then web identity, ECS and EC2 instance credentials
+    (obstore's chain; ``~/.aws`` profiles are not read)."""
 
     endpoint: str | None = Field(
         None, description="S3-compatible endpoint URL (MinIO, R2...); else AWS_ENDPOINT_URL."
@@ -249,13 +250,24 @@ class S3SourceConfig(_Config):
     virtual_hosted_style: bool | None = Field(
         None, description="bucket.host URLs instead of host/bucket paths."
     )
+    instance_credentials: bool = Field(
+        False,
+        description="Fetch credentials from the cloud's instance metadata endpoint (EC2/ECS "
+        "roles) when none are set; otherwise a bucket without credentials fails at once.",
+    )
 
 
 class GcsSourceConfig(_Config):
     """Google Cloud Storage. Unset values come from ``GOOGLE_*`` variables and ADC."""
 
-    service_account_path: Path | None = Field(None, description="Service account JSON file.")
+    service_account_path: Path | None = Field(
+        None, description="Service account JSON file; else GOOGLE_SERVICE_ACCOUNT(_PATH)."
+    )
+    endpoint: str | None = Field(
+        None, description="GCS-compatible base URL (emulators); else the key file's or Google's."
+    )
     anonymous: bool = Field(False, description="Unsigned requests (public buckets).")
+    allow_http: bool = Field(False, description="Allow plain-HTTP endpoints (local servers).")
 
 
 class AzureSourceConfig(_Config):
@@ -264,7 +276,11 @@ class AzureSourceConfig(_Config):
     account_name: str | None = Field(None, description="Else AZURE_STORAGE_ACCOUNT_NAME.")
     account_key: SecretStr | None = Field(None, description="Else AZURE_STORAGE_ACCOUNT_KEY.")
     sas_token: SecretStr | None = Field(None, description="Shared access signature.")
-    endpoint: str | None = Field(None, description="Blob endpoint URL override.")
+    endpoint: str | None = Field(
+        None, description="Blob endpoint URL override (path-style: http://host:port/account)."
+    )
+    anonymous: bool = Field(False, description="Unsigned requests (public containers).")
+    allow_http: bool = Field(False, description="Allow plain-HTTP endpoints (local servers).")
     use_emulator: bool = Field(False, description="Talk to a local Azurite emulator.")
 
 
@@ -276,7 +292,28 @@ class SourceConfig(_Config):
     azure: AzureSourceConfig = Field(default_factory=AzureSourceConfig)
     max_retries: int = Field(4, ge=0, le=20, description="Retries of a failed request.")
     timeout_s: float = Field(60.0, gt=0, description="Per-request timeout.")
-    list_page_size: int = Field(1000, ge=1, le=10_000, description="Keys per listing page.")
+    list_page_size: int = Field(
+        1000,
+        ge=1,
+        le=10_000,
+        description="Keys handed over per listing batch (server pages are the service's own).",
+    )
+    allowed_local_roots: list[Path] = Field(
+        default_factory=list,
+        description="Local folders pictures may be read from besides the ingested folder: "
+        "catalog image references may point into them, and display (Retriever.image_bytes) "
+        "reads local pictures only from them.",
+    )
+
+
+class QueryConfig(_Config):
+    """Limits of the query side."""
+
+    max_image_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1,
+        description="Largest query image accepted (bytes, checked before the file is read).",
+    )
 
 
 class HttpConfig(_Config):
@@ -413,6 +450,7 @@ __all__ = [
     "IngestConfig",
     "PdfConfig",
     "QdrantEdgeStoreConfig",
+    "QueryConfig",
     "RemoteEmbedderConfig",
     "S3SourceConfig",
     "SourceConfig",

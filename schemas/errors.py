@@ -100,6 +100,16 @@ class ObjectVanished(InvalidInput):
     """The object was listed but was gone (deleted or replaced) when it was read."""
 
 
+class UnreadableMetadata(InvalidInput):
+    """The object's stored metadata cannot be decoded (e.g. a raw non-ASCII header value)."""
+
+
+class RefusedObject(InvalidInput):
+    """The object is not one a source may read: a link leading out of the source (or out of
+    the folders catalog references may use), or a device, FIFO, socket or other special file.
+    It is reported, never read."""
+
+
 class InputRejected(InvalidInput):
     """An embedding provider refused this input (its format, size, length or content)."""
 

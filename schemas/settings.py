@@ -32,6 +32,7 @@ from mmingest.schemas.config import (
     MilvusStoreConfig,
     PdfConfig,
     QdrantEdgeStoreConfig,
+    QueryConfig,
     RemoteEmbedderConfig,
     SourceConfig,
     StoreConfig,
@@ -69,6 +70,7 @@ class Settings(BaseSettings):
     embedding_cache: EmbeddingCacheConfig = Field(default_factory=EmbeddingCacheConfig)
     sync: SyncConfig = Field(default_factory=SyncConfig)
     flow: FlowConfig = Field(default_factory=FlowConfig)
+    query: QueryConfig = Field(default_factory=QueryConfig)
 
     @field_validator("collection")
     @classmethod

@@ -85,6 +85,11 @@ class RunSummary(BaseModel):
         "that could not be fetched while its caption vector was stored).",
     )
     deleted: int = 0
+    images_lost: dict[str, int] = Field(
+        default_factory=dict,
+        description="Records that landed without their image (caption only), counted per "
+        "reason (e.g. unsafe_reference, object_vanished); each reference is also a warning.",
+    )
     ignored_examples: list[str] = Field(default_factory=list)
     estimate: dict[str, int] = Field(
         default_factory=dict,

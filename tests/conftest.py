@@ -16,6 +16,8 @@ from mmingest.connectors.embedders.clip import ClipEmbedder
 from mmingest.connectors.stores.qdrant_edge import QdrantEdgeStore
 from mmingest.pipelines.samples import write_images
 from mmingest.schemas.config import ClipEmbedderConfig, QdrantEdgeStoreConfig
+from tests.support.azurite import AzuriteServer, start_azurite
+from tests.support.gcs import GcsServer, start_gcs_server
 from tests.support.ledger import LEDGER, Ledger
 from tests.support.models import build_tiny_clip
 from tests.support.prefect_server import start_prefect_server
@@ -82,6 +84,18 @@ def image_folder(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 def s3_server() -> Iterator[S3Server]:
     """A real S3-API server (moto) on a free local port, for the whole session."""
     yield from start_s3_server()
+
+
+@pytest.fixture(scope="session")
+def azurite_server() -> Iterator[AzuriteServer]:
+    """A real Azure Blob API server (npm azurite) on a free local port, for the whole session."""
+    yield from start_azurite()
+
+
+@pytest.fixture(scope="session")
+def gcs_server() -> Iterator[GcsServer]:
+    """A fake GCS server (fake-gcs-server) on a free local port, for the whole session."""
+    yield from start_gcs_server()
 
 
 @pytest.fixture(scope="session")

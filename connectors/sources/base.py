@@ -60,6 +60,28 @@ class Source(Protocol):
         ...
 
 
+def decode_metadata(metadata: Mapping[str, str]) -> dict[str, str]:
+    """User metadata with lowercase names and RFC 2047 encoded words decoded.
+
+    HTTP headers carry ASCII only, so S3 returns a non-ASCII value (a caption with an
+    accent) as encoded words such as ``=?UTF-8?B?Y2Fmw6k=?=``; a caption must reach the
+    collection as the text it was. Values that are not encoded words are kept as they are.
+    """
+    return {name.lower(): _decoded(value) for name, value in metadata.items()}
+
+
+def _decoded(value: str) -> str:
+    if "=?" not in value or "?=" not in value:
+        return value
+    from email.errors import HeaderParseError
+    from email.header import decode_header, make_header
+
+    try:
+        return str(make_header(decode_header(value)))
+    except (HeaderParseError, LookupError, UnicodeDecodeError, ValueError):
+        return value  # looked like encoded words but was not: the value is the text
+
+
 def check_size(key: str, size: int, max_bytes: int | None) -> None:
     """Refuse an object larger than ``max_bytes`` before reading it."""
     if max_bytes is not None and size > max_bytes:

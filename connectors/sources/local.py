@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import os
+import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -11,7 +14,12 @@ from typing import BinaryIO
 from urllib.parse import unquote, urlparse
 
 from mmingest.connectors.sources.base import Blob, check_size
-from mmingest.schemas.errors import ConfigError, ObjectVanished, SourceUnavailable
+from mmingest.schemas.errors import (
+    ConfigError,
+    ObjectVanished,
+    RefusedObject,
+    SourceUnavailable,
+)
 from mmingest.schemas.objects import ObjectInfo
 
 
@@ -29,8 +37,11 @@ class LocalFolderSource:
     """Lists and reads the files under a directory.
 
     Hidden entries (names starting with ``.``) are not listed, and symlinked directories are
-    not followed (a link cycle cannot hang a listing); symlinked files are read like files.
-    Keys are POSIX paths relative to the root; ``etag`` is derived from size and mtime.
+    not followed (a link cycle cannot hang a listing). Only regular files whose *resolved* path
+    stays inside the root are read: a link leading out of the root (to ``/proc/self/environ``,
+    ``/etc/passwd``...), a broken or looping link, and special files (devices, FIFOs, sockets)
+    are listed, so that the run reports them, and refused with :class:`RefusedObject` when
+    read. Keys are POSIX paths relative to the root; ``etag`` is derived from size and mtime.
     """
 
     def __init__(self, root: str | Path) -> None:
@@ -79,17 +90,23 @@ class LocalFolderSource:
             if not key.startswith(prefix):
                 continue
             try:
-                stat = entry.stat()
+                info = entry.stat(follow_symlinks=False)
+                if entry.is_symlink():
+                    # A broken or looping link keeps its own stat: listed, so reading reports it.
+                    with contextlib.suppress(OSError):
+                        info = entry.stat()
             except OSError:
-                continue  # vanished or dangling link between scandir and stat: not an object
-            if not entry.is_file():
-                continue
+                continue  # vanished between scandir and stat: not an object
+            if stat.S_ISDIR(info.st_mode):
+                continue  # a link to a folder: not followed (see the class docstring)
+            # Special files and links are listed like files: reading refuses them, so the run
+            # reports each one instead of skipping it without a word.
             yield ObjectInfo(
                 uri=Path(entry.path).as_uri(),
                 key=key,
-                size=stat.st_size,
-                etag=f"{stat.st_size:x}-{stat.st_mtime_ns:x}",
-                mtime=datetime.fromtimestamp(stat.st_mtime, UTC),
+                size=info.st_size,
+                etag=f"{info.st_size:x}-{info.st_mtime_ns:x}",
+                mtime=datetime.fromtimestamp(info.st_mtime, UTC),
             )
 
     def path_of(self, key: str) -> Path:
@@ -103,36 +120,108 @@ class LocalFolderSource:
         """The ``file://`` URI of ``key``."""
         return self.path_of(key).as_uri()
 
+    def open_regular(self, key: str) -> BinaryIO:
+        """``key`` opened for reading, if it is a regular file inside the root.
+
+        The path is resolved first (links inside the root are fine) and opened without
+        following a last link and without blocking (a FIFO would otherwise hang the open); the
+        opened descriptor must be a regular file, and where the OS can say (``/proc``) it must
+        still lie inside the root, so a link swapped in between cannot redirect the read.
+        Raises :class:`RefusedObject` otherwise, :class:`ObjectVanished` when it does not exist.
+        """
+        path = self.path_of(key)
+        uri = path.as_uri()
+        resolved = os.path.realpath(path)
+        if not self._inside(resolved):
+            # Name the target as the link spells it (what the user can see with ls -l).
+            target = os.readlink(path) if os.path.islink(path) else resolved
+            raise RefusedObject(
+                f"{uri} is a link to {target}, outside the source folder {self.root}: "
+                "refused, not read (copy the file into the folder to ingest it)",
+                uri=uri,
+            )
+        flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            # Stat first: opening a socket fails and opening a device may have side effects.
+            self._refuse_special(os.stat(resolved).st_mode, uri)
+            fd = os.open(resolved, flags | getattr(os, "O_CLOEXEC", 0))
+        except FileNotFoundError as error:
+            if os.path.islink(path):
+                raise RefusedObject(
+                    f"{uri} is a broken link (its target {resolved} does not exist): refused",
+                    uri=uri,
+                ) from error
+            raise ObjectVanished(f"{uri} does not exist (deleted after listing?)") from error
+        except IsADirectoryError as error:
+            raise ObjectVanished(f"{uri} is a folder, not a file") from error
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise RefusedObject(f"{uri} is a looping link: refused", uri=uri) from error
+            raise SourceUnavailable(f"cannot open {uri}: {error.strerror or error}") from error
+        try:
+            self._refuse_special(os.fstat(fd).st_mode, uri)
+            opened = _opened_path(fd)
+            if opened is not None and not self._inside(opened):
+                raise RefusedObject(
+                    f"{uri} was replaced by a link to {opened} while being opened: refused",
+                    uri=uri,
+                )
+            os.set_blocking(fd, True)
+            return os.fdopen(fd, "rb")
+        except BaseException:
+            os.close(fd)
+            raise
+
+    @staticmethod
+    def _refuse_special(mode: int, uri: str) -> None:
+        if not stat.S_ISREG(mode):
+            raise RefusedObject(
+                f"{uri} is a {_file_type(mode)}, not a regular file: refused, not read", uri=uri
+            )
+
+    def _inside(self, resolved: str) -> bool:
+        root = str(self.root)
+        return resolved == root or resolved.startswith(root.rstrip(os.sep) + os.sep)
+
     async def read(self, key: str, *, max_bytes: int | None = None) -> Blob:
         """The file's bytes (read in a worker thread); local files carry no metadata."""
-        path = self.path_of(key)
 
         def read_file() -> bytes:
-            with path.open("rb") as handle:
+            with self.open_regular(key) as handle:
                 check_size(key, os.fstat(handle.fileno()).st_size, max_bytes)
                 return handle.read()
 
         try:
             return Blob(await asyncio.to_thread(read_file))
-        except FileNotFoundError as error:
-            raise ObjectVanished(
-                f"{self.uri_of(key)} does not exist (deleted after listing?)"
-            ) from error
-        except IsADirectoryError as error:
-            raise ObjectVanished(f"{self.uri_of(key)} is a folder, not a file") from error
         except OSError as error:
             raise SourceUnavailable(
                 f"cannot read {self.uri_of(key)}: {error.strerror or error}"
             ) from error
 
     def open(self, key: str) -> BinaryIO:
-        """The file, opened for reading."""
-        try:
-            return self.path_of(key).open("rb")
-        except FileNotFoundError as error:
-            raise ObjectVanished(f"{self.uri_of(key)} does not exist") from error
-        except OSError as error:
-            raise SourceUnavailable(f"cannot open {self.uri_of(key)}: {error.strerror}") from error
+        """The file, opened for reading (the same rules as :meth:`read`)."""
+        return self.open_regular(key)
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+_FILE_TYPES = (
+    (stat.S_ISFIFO, "FIFO"),
+    (stat.S_ISSOCK, "socket"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+    (stat.S_ISDIR, "folder"),
+)
+
+
+def _file_type(mode: int) -> str:
+    return next((name for test, name in _FILE_TYPES if test(mode)), "special file")
+
+
+def _opened_path(fd: int) -> str | None:
+    """The path the OS has for an open descriptor (Linux ``/proc``), None where unknown."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return None

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from threading import Lock
 from typing import BinaryIO
 
-from mmingest.connectors.sources.base import Blob, check_size
+from mmingest.connectors.sources.base import Blob, check_size, decode_metadata
 from mmingest.schemas.errors import ObjectVanished
 from mmingest.schemas.objects import ObjectInfo
 
@@ -93,7 +93,7 @@ class MemorySource:
         if blob is None:
             raise ObjectVanished(f"{self.uri_of(key)} does not exist (deleted after listing?)")
         check_size(key, len(blob.data), max_bytes)
-        return blob
+        return Blob(blob.data, decode_metadata(blob.metadata))
 
     def open(self, key: str) -> BinaryIO:
         """The object's bytes as a file."""

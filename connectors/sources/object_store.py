@@ -8,12 +8,14 @@ the network is fast. Listing streams page by page; reads are async.
 from __future__ import annotations
 
 import io
+import os
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any, BinaryIO, cast
 from urllib.parse import urlparse
 
-from mmingest.connectors.sources.base import Blob, check_size
+from mmingest.connectors.sources.base import Blob, check_size, decode_metadata
 from mmingest.schemas.config import SourceConfig
 from mmingest.schemas.errors import (
     AuthenticationFailed,
@@ -21,10 +23,13 @@ from mmingest.schemas.errors import (
     MmingestError,
     ObjectVanished,
     SourceUnavailable,
+    UnreadableMetadata,
 )
 from mmingest.schemas.objects import ObjectInfo
 
 SCHEMES = ("s3", "gs", "az")
+SETTINGS = {"s3": "s3", "gs": "gcs", "az": "azure"}
+"""Each scheme's table of settings (``source.gcs.*`` for ``gs://``)."""
 
 
 def _secret(value: Any) -> str | None:
@@ -49,6 +54,7 @@ def _gcs_options(config: SourceConfig) -> Any:
     gcs = config.gcs
     options: dict[str, Any] = {
         "service_account": str(gcs.service_account_path) if gcs.service_account_path else None,
+        "base_url": gcs.endpoint,
         "skip_signature": gcs.anonymous or None,
     }
     return {key: value for key, value in options.items() if value is not None}
@@ -62,14 +68,56 @@ def _azure_options(config: SourceConfig) -> Any:
         "sas_key": _secret(azure.sas_token),
         "endpoint": azure.endpoint,
         "use_emulator": azure.use_emulator or None,
+        "skip_signature": azure.anonymous or None,
     }
     return {key: value for key, value in options.items() if value is not None}
 
 
 def _first_line(error: BaseException) -> str:
-    # obstore messages carry a multi-line debug dump (with the request URL, never secrets);
-    # the first line says what happened.
+    # obstore messages carry a multi-line debug dump (with the request URL, never secrets)
+    # and sometimes the service's whole error document; the first line says what happened.
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _summary(error: BaseException) -> str:
+    # The part before obstore's debug dump, on one line: a key in it may hold a newline or
+    # another control character, escaped here so the key is named whole.
+    summary = str(error).strip().split("\n\nDebug source:", 1)[0]
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in summary)
+
+
+_STATUS = re.compile(r"(?:status code: |status: )(\d{3})\b")
+
+
+def _http_status(error: BaseException) -> int | None:
+    """The HTTP status in an obstore error: listings report a refusal as a generic error
+    with the status inside (all three clouds), so the exception type alone is not enough."""
+    found = _STATUS.search(str(error))
+    return int(found.group(1)) if found else None
+
+
+# Where obstore finds S3 credentials besides the settings (it reads these itself); with none
+# of them it asks the instance metadata endpoint, which off the cloud means minutes of retries.
+_AWS_CREDENTIAL_VARIABLES = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+)
+
+
+def _require_s3_credentials(config: SourceConfig, root: str) -> None:
+    s3 = config.s3
+    if s3.anonymous or s3.access_key_id or s3.instance_credentials:
+        return
+    if any(os.environ.get(name, "").strip() for name in _AWS_CREDENTIAL_VARIABLES):
+        return
+    raise ConfigError(
+        f"{root}: no S3 credentials are configured. Set source.s3.access_key_id and "
+        "source.s3.secret_access_key (MMINGEST_SOURCE__S3__...) or the AWS_* variables, "
+        "source.s3.anonymous=true for a public bucket, or source.s3.instance_credentials=true "
+        "to use the cloud instance's role"
+    )
 
 
 class ObjectStoreSource:
@@ -91,10 +139,28 @@ class ObjectStoreSource:
         self.prefix = parsed.path.strip("/")
         self._root = f"{self.scheme}://{self.bucket}/" + (f"{self.prefix}/" if self.prefix else "")
         self._page_size = config.list_page_size
+        # each scheme's own switch: an S3 test endpoint must not open Azure to plain HTTP
+        allow_http = {
+            "s3": config.s3.allow_http,
+            "gs": config.gcs.allow_http,
+            "az": config.azure.allow_http or config.azure.use_emulator,
+        }[self.scheme]
+        endpoint = {
+            "s3": config.s3.endpoint,
+            "gs": config.gcs.endpoint,
+            "az": config.azure.endpoint,
+        }
+        if (endpoint[self.scheme] or "").lower().startswith("http://") and not allow_http:
+            # otherwise every request fails later with an opaque "builder error"
+            raise ConfigError(
+                f"the endpoint {endpoint[self.scheme]} of {self._root} is plain HTTP: set "
+                f"source.{SETTINGS[self.scheme]}.allow_http=true (local servers only) or use "
+                "https://"
+            )
         client = {
             "timeout": timedelta(seconds=config.timeout_s),
             "connect_timeout": timedelta(seconds=min(config.timeout_s, 10.0)),
-            "allow_http": config.s3.allow_http or config.azure.use_emulator,
+            "allow_http": allow_http,
         }
         retry = {"max_retries": config.max_retries, "retry_timeout": timedelta(seconds=120)}
         common: dict[str, Any] = {
@@ -102,6 +168,8 @@ class ObjectStoreSource:
             "client_options": client,
             "retry_config": retry,
         }
+        if self.scheme == "s3":
+            _require_s3_credentials(config, self._root)
         try:
             if self.scheme == "s3":
                 self._store: Any = S3Store(self.bucket, config=_s3_options(config), **common)
@@ -125,6 +193,7 @@ class ObjectStoreSource:
         where = self.uri_of(key) if key is not None else self._root
         message = _first_line(error)
         if type(error).__name__ == "InvalidPathError":
+            message = _summary(error)
             # obstore cannot represent keys with ".", ".." or empty segments or control
             # characters (all legal in S3) and fails the listing page holding one: retrying
             # cannot help, renaming the key can.
@@ -135,10 +204,23 @@ class ObjectStoreSource:
             )
         if isinstance(error, FileNotFoundError):
             return ObjectVanished(f"{where} does not exist (deleted after listing?)")
-        if isinstance(error, PermissionError) or "Unauthenticated" in type(error).__name__:
+        if "non UTF-8 characters" in message and "Metadata value" in message:
+            # obstore refuses a response whose metadata header is not visible ASCII (a caption
+            # with an accent written raw by some SDKs): no retry reads that object.
+            return UnreadableMetadata(
+                f"{action} {where} failed: {message}. Store non-ASCII metadata RFC 2047-encoded "
+                "(=?UTF-8?B?...?=) or put the caption in a sidecar file"
+            )
+        refused = _http_status(error) in (401, 403)
+        if (
+            refused
+            or isinstance(error, PermissionError)
+            or "Unauthenticated" in type(error).__name__
+        ):
             return AuthenticationFailed(
                 f"{action} {where} was refused: {message}. Check the credentials "
-                f"(MMINGEST_SOURCE__{self.scheme.upper()}__* or the cloud's standard variables)"
+                f"(MMINGEST_SOURCE__{SETTINGS[self.scheme].upper()}__* or the cloud's standard "
+                "variables)"
             )
         return SourceUnavailable(f"{action} {where} failed: {message}")
 
@@ -195,8 +277,8 @@ class ObjectStoreSource:
             "Cache-Control",
             "Storage-Class",
         }
-        metadata = {k.lower(): v for k, v in result.attributes.items() if k not in standard}
-        return Blob(data, metadata)
+        metadata = {k: v for k, v in result.attributes.items() if k not in standard}
+        return Blob(data, decode_metadata(metadata))
 
     def open(self, key: str) -> BinaryIO:
         """A buffered, seekable reader fetching ranges of the object on demand."""

@@ -59,6 +59,8 @@ class PreparedBatch:
     """Sources that could not be read this time: a sync must not delete their points."""
     estimate: dict[str, int] = field(default_factory=dict)
     """Dry runs: what embedding the new and changed items would take (images, texts, chars)."""
+    images_lost: dict[str, int] = field(default_factory=dict)
+    """Records that landed without an image although they referenced one, per reason."""
     task: int = -1
 
 

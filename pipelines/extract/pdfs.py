@@ -112,7 +112,7 @@ def render_page(document: Any, index: int, config: PdfConfig) -> tuple[Any, str]
 def _title(document: Any) -> str | None:
     with _PDFIUM:
         title = document.get_metadata_dict().get("Title")
-    return title.strip() or None if isinstance(title, str) else None
+    return clean_caption(title, max_chars=1000) if isinstance(title, str) else None
 
 
 def _page_order(page_count: int) -> list[int]:

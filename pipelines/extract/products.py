@@ -31,13 +31,14 @@ from mmingest.pipelines.extract.catalogs import (
 from mmingest.pipelines.extract.dedup import KeySet
 from mmingest.pipelines.extract.references import ReferenceReader
 from mmingest.pipelines.images import decode_image
+from mmingest.pipelines.text import normalise_text, normalise_value
 from mmingest.schemas.assets import Asset, AssetKind
 from mmingest.schemas.config import CatalogConfig
 from mmingest.schemas.errors import InvalidInput, TransientError
 from mmingest.schemas.objects import ObjectInfo
 from mmingest.schemas.summary import Failure, Stage
 
-EXTRACTION_VERSION = "products-1"
+EXTRACTION_VERSION = "products-2"
 """Bump when record mapping changes, to re-embed products on the next run."""
 
 
@@ -76,13 +77,15 @@ def record_asset(
     config: CatalogConfig,
     max_caption_chars: int,
     mapped: frozenset[str] | None = None,
+    images: Sequence[str] | None = None,
 ) -> Asset:
     """The product asset of one record (its images are read separately); ``mapped`` is
-    ``required_columns(config)``, computed once per catalog by callers with many records."""
+    ``required_columns(config)``, computed once per catalog by callers with many records;
+    ``images`` the record's accepted image URIs (default: its raw references)."""
     raw_id = values.get(config.id_column)
     if isinstance(raw_id, dict | list | bytes):
         raise RecordError(f"{config.id_column!r} must be a string or a number")
-    key = str(json_safe(raw_id)).strip() if raw_id is not None else ""
+    key = normalise_text(str(json_safe(raw_id))).strip() if raw_id is not None else ""
     if key in ("", "None"):
         raise RecordError(f"the record has no {config.id_column!r}")
     title = _text(values.get(config.title_column) if config.title_column else None, "title")
@@ -96,9 +99,10 @@ def record_asset(
         if config.field_columns is not None
         else [name for name in values if name not in mapped]
     )
-    fields = {name: json_safe(values.get(name)) for name in names}
+    # Catalog values are outside text: stored and printed without control characters.
+    fields = {normalise_text(name): normalise_value(json_safe(values.get(name))) for name in names}
     fields[config.id_column] = key
-    fields["images"] = record_references(values, config)
+    fields["images"] = list(images) if images is not None else record_references(values, config)
     text = ". ".join(part.strip() for part in (title, description) if part and part.strip())
     fingerprint = json.dumps(
         [EXTRACTION_VERSION, key, title, description, fields], sort_keys=True, default=str
@@ -183,18 +187,22 @@ class CatalogExtraction:
             self._check_first_record(rows)
         batch = PreparedBatch(seen=len(rows))
         assets: list[Asset] = []
+        # Per record key: the references the policy refused (reported, never stored).
+        refused_of: dict[str, list[Failure]] = {}
         for row in rows:
             where = f"{self.obj.uri}#row={row.number}" if row.number else self.obj.uri
             try:
                 try:
                     if row.values is None:
                         raise RecordError(row.error or "unreadable record")
+                    accepted, refused = self._resolve(record_references(row.values, self.config))
                     asset = record_asset(
                         row.values,
                         self.obj.uri,
                         self.config,
                         self.context.config.max_caption_chars,
                         self._mapped,
+                        accepted,
                     )
                 except RecordError:
                     # A record whose id is unknown may be one that is stored: a sync must not
@@ -210,6 +218,11 @@ class CatalogExtraction:
             except RecordError as error:
                 batch.failures.append(Failure.of(where, Stage.DECODE, error))
                 continue
+            if refused:
+                refused_of[asset.part] = [
+                    Failure.of(f"{asset.source_uri}#{asset.part} -> {reference}", Stage.READ, error)
+                    for reference, error in refused
+                ]
             assets.append(asset)
         stored = self.context.stored_hashes([asset.id for asset in assets])
         todo = [asset for asset in assets if stored.get(asset.id) != asset.content_hash]
@@ -227,6 +240,7 @@ class CatalogExtraction:
         for asset in todo:
             uri = f"{asset.source_uri}#{asset.part}"
             pixels, problems = self._decode_images(asset, contents)
+            problems = refused_of.get(asset.part, []) + problems
             if not pixels and (self.config.missing_image == "fail" or not asset.caption):
                 reasons = "; ".join(f"{p.reason}: {p.message}" for p in problems)
                 problem = RecordError(
@@ -236,15 +250,32 @@ class CatalogExtraction:
                 batch.failures.append(Failure.of(uri, Stage.READ, problem))
                 continue
             batch.warnings += problems
+            if not pixels and problems:
+                # Landing with its caption only: count why the record lost its image.
+                reason = problems[0].reason
+                batch.images_lost[reason] = batch.images_lost.get(reason, 0) + 1
             batch.items.append(Prepared(asset, tuple(pixels)))
         return batch
+
+    def _resolve(
+        self, references: Sequence[str]
+    ) -> tuple[list[str], list[tuple[str, InvalidInput]]]:
+        """The accepted URIs of a record's references, and each refused one with why."""
+        accepted: list[str] = []
+        refused: list[tuple[str, InvalidInput]] = []
+        for reference in references:
+            try:
+                accepted.append(self.references.resolve(reference, self.obj.uri))
+            except InvalidInput as error:
+                refused.append((reference, error))
+        return list(dict.fromkeys(accepted)), refused
 
     def _read_images(self, assets: Sequence[Asset]) -> dict[str, Blob | Exception]:
         references = list(dict.fromkeys(ref for asset in assets for ref in asset.fields["images"]))
         limit = self.context.config.max_object_bytes
 
-        async def read(reference: str, max_bytes: int) -> Blob:
-            return await self.references.read(reference, self.obj.key, max_bytes)
+        async def read(uri: str, max_bytes: int) -> Blob:
+            return await self.references.read(uri, max_bytes)
 
         return dict(self.context.read_stream([(ref, limit) for ref in references], read))
 

@@ -1,8 +1,10 @@
 """An HTTP reverse proxy that injects faults between a client and a real server.
 
-Put it in front of the S3-API test server to make object storage misbehave on purpose:
-5xx answers, dropped connections, slow answers, and listings cut in the middle. Faults apply
-to requests matching a predicate, in order, one per request.
+Put it in front of an object storage test server (S3 via moto, Azure Blob via azurite, GCS
+via fake-gcs-server) to make it misbehave on purpose: 5xx answers, dropped connections, slow
+answers, and listings cut in the middle. Faults apply to requests matching a predicate, in
+order, one per request. It also records every request and can force small listing pages, so
+a test can prove a client follows continuation tokens without uploading thousands of keys.
 """
 
 from __future__ import annotations
@@ -15,20 +17,49 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 Match = Callable[[str, str], bool]
 """(method, path with query) -> whether a fault applies."""
 
 
-def object_reads(method: str, path: str) -> bool:
-    """GETs of objects (not listings)."""
-    return method == "GET" and "list-type=" not in path
+PAGE_SIZE_PARAMETERS = ("max-keys", "maxresults", "maxResults")
+"""How S3 (and GCS's XML API), Azure Blob and GCS's JSON API name a listing's page size."""
+
+
+def _query(path: str) -> dict[str, str]:
+    return dict(parse_qsl(urlsplit(path).query, keep_blank_values=True))
 
 
 def listings(method: str, path: str) -> bool:
-    """ListObjectsV2 requests."""
-    return method == "GET" and "list-type=" in path
+    """Listing requests: S3/GCS XML ``list-type=2``, Azure ``comp=list``, GCS JSON ``/o``."""
+    if method != "GET":
+        return False
+    query = _query(path)
+    if "list-type" in query or query.get("comp") == "list":
+        return True
+    parts = urlsplit(path).path.rstrip("/").split("/")
+    return len(parts) == 6 and parts[1:4] == ["storage", "v1", "b"] and parts[5] == "o"
+
+
+def object_reads(method: str, path: str) -> bool:
+    """GETs of objects (not listings)."""
+    return method == "GET" and not listings(method, path)
+
+
+def with_page_size(path: str, size: int) -> str:
+    """``path`` with the listing page size forced to ``size`` (the parameter each API uses)."""
+    parts = urlsplit(path)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if "list-type" in dict(query):
+        name = "max-keys"
+    elif dict(query).get("comp") == "list":
+        name = "maxresults"
+    else:
+        name = "maxResults"
+    query = [(key, value) for key, value in query if key not in PAGE_SIZE_PARAMETERS]
+    query.append((name, str(size)))
+    return f"{parts.path}?{urlencode(query, safe='/')}"
 
 
 @dataclass
@@ -51,6 +82,10 @@ class FaultyProxy:
         self.faults: deque[Fault] = deque()
         self.sticky: list[Fault] = []
         self.injected: list[tuple[str, str, str]] = []
+        self.requests: list[tuple[str, str]] = []
+        """Every (method, path) received, in order."""
+        self.page_size: int | None = None
+        """When set, listing requests are forwarded asking for pages of this many keys."""
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -117,6 +152,7 @@ class FaultyProxy:
             def _forward(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
+                proxy.requests.append((self.command, self.path))
                 fault = proxy._take(self.command, self.path)
                 if fault is not None:
                     proxy.injected.append((fault.kind, self.command, self.path))
@@ -136,7 +172,10 @@ class FaultyProxy:
                 )
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
                 headers["Host"] = f"{proxy.upstream_host}:{proxy.upstream_port}"
-                upstream.request(self.command, self.path, body=body, headers=headers)
+                path = self.path
+                if proxy.page_size is not None and listings(self.command, path):
+                    path = with_page_size(path, proxy.page_size)
+                upstream.request(self.command, path, body=body, headers=headers)
                 response = upstream.getresponse()
                 data = response.read()
                 if fault is not None and fault.kind == "truncate":

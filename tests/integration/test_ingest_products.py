@@ -58,7 +58,10 @@ def test_the_sample_parquet_catalog(tmp_path, edge_store):
     hit = edge_store.query("shop", HybridQuery(keyword_text="umbrella", k=1))[0]
     assert hit.kind == "product"
     assert hit.payload["fields"]["sku"].startswith("SKU-")
-    assert hit.payload["fields"]["images"] == [f"images/{hit.payload['fields']['sku']}.png"]
+    # the payload holds the resolved, accepted URI (issue 12), not the raw reference
+    sku = hit.payload["fields"]["sku"]
+    image = (tmp_path / "shop" / "images" / f"{sku}.png").resolve()
+    assert hit.payload["fields"]["images"] == [image.as_uri()]
     assert {"price", "brand", "category"} <= set(hit.payload["fields"])
     again = run(tmp_path / "shop", edge_store, catalog=CatalogConfig(id_column="sku"))
     assert (again.unchanged, again.written) == (30, 0)
@@ -155,7 +158,10 @@ def test_references_in_other_buckets_and_on_the_web(tmp_path, edge_store, image_
     assert set(problems) == {"blocked", "gone", "escape", "local"}
     assert "127.0.0.1 is a loopback address" in problems["blocked"].message
     assert problems["gone"].reason == "object_vanished"
-    assert "leaves the catalog's source" in problems["escape"].message
+    # the policy names the setting that would allow a local folder (issue 12)
+    assert "outside the local folders" in problems["escape"].message
+    assert "source.allowed_local_roots" in problems["escape"].message
+    assert summary.images_lost == {"unsafe_reference": 2, "object_vanished": 1, "unsafe_url": 1}
     assert "refused image reference 'file:///etc/passwd'" in problems["local"].message
 
     strict = run(

@@ -16,6 +16,7 @@ from mmingest.flows.cli import main
 from mmingest.pipelines.ingest import ingest
 from mmingest.pipelines.query import Retriever, display_uri
 from mmingest.pipelines.samples import write_images, write_pdfs
+from mmingest.schemas.config import SourceConfig
 from mmingest.schemas.errors import ConfigError, InvalidInput, RateLimited
 from mmingest.schemas.filters import between, eq, words
 from mmingest.schemas.points import CAPTION, IMAGE, KEYWORDS
@@ -213,7 +214,9 @@ def test_llamaindex_retriever_runs_the_frameworks_own_call(corpus):
 
 def test_pictures_behind_hits(corpus):
     folder, _, embedder, store = corpus
-    retriever = Retriever(store, embedder, collection="media", tenant="acme")
+    # display reads local pictures only from allowed folders (issue 12: one reference policy)
+    allowed = SourceConfig(allowed_local_roots=[folder])
+    retriever = Retriever(store, embedder, collection="media", tenant="acme", source_config=allowed)
     image_hit = retriever.search("a", k=1, filters=eq("kind", "image"))[0]
     original = retriever.image_bytes(image_hit)
     assert original == (folder / "images" / image_hit.source_uri.rsplit("/", 1)[1]).read_bytes()

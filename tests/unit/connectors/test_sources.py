@@ -121,3 +121,44 @@ def test_memory_source_lists_sorted_and_reads():
 def test_unknown_scheme_is_a_config_error():
     with pytest.raises(ConfigError, match="unsupported source 'ftp://x'"):
         open_source("ftp://x")
+
+
+def test_metadata_names_are_lowercased_and_encoded_words_decoded():
+    from mmingest.connectors.sources.base import decode_metadata
+
+    assert decode_metadata(
+        {
+            "Caption": "=?UTF-8?B?Y2Fmw6k=?=",
+            "q": "=?utf-8?q?caf=C3=A9_cr=C3=A8me?=",
+            "plain": "50% =? off",
+            "broken": "=?x-unknown?B?@@?=",
+        }
+    ) == {
+        "caption": "café",
+        "q": "café crème",
+        "plain": "50% =? off",
+        "broken": "=?x-unknown?B?@@?=",
+    }
+
+
+@pytest.mark.parametrize(
+    ("uri", "config", "setting"),
+    [
+        ("s3://b", {"s3": {"endpoint": "http://127.0.0.1:9"}}, "source.s3.allow_http"),
+        ("gs://b", {"gcs": {"endpoint": "http://127.0.0.1:9"}}, "source.gcs.allow_http"),
+        (
+            "az://c",
+            {
+                "s3": {"allow_http": True},  # another scheme's switch does not count
+                "azure": {"account_name": "a", "endpoint": "http://127.0.0.1:9/a"},
+            },
+            "source.azure.allow_http",
+        ),
+    ],
+)
+def test_a_plain_http_endpoint_needs_its_own_allow_http(uri, config, setting):
+    from mmingest.connectors.sources.object_store import ObjectStoreSource
+    from mmingest.schemas.config import SourceConfig
+
+    with pytest.raises(ConfigError, match=f"plain HTTP.*{setting}=true"):
+        ObjectStoreSource(uri, SourceConfig.model_validate(config))
