@@ -70,20 +70,12 @@ def export_dir() -> Path:
     return scratch
 
 
-def _towers(model: Path, runtime: str, precision: str, batch: int) -> tuple[Any, Towers]:
+def _torch(model: Path, precision: str, batch: int) -> Any:
     from mmingest.connectors.embedders.clip import ClipEmbedder
-    from mmingest.connectors.embedders.clip.runtimes import Runtimes
     from mmingest.schemas.config import ClipEmbedderConfig
 
-    if runtime == "torch":
-        config = ClipEmbedderConfig(model=str(model), batch_size=batch, precision=precision)
-        embedder = ClipEmbedder(config)
-        return embedder, embedder.towers
-    # Exported without the gate: the bench measures the gate itself, below the line too.
-    embedder = ClipEmbedder(ClipEmbedderConfig(model=str(model), batch_size=batch))
-    runtimes = Runtimes(embedder._model, embedder.preprocessor, root=export_dir(), batch=batch)
-    towers, _ = runtimes.exported(runtime, precision)
-    return embedder, towers
+    config = ClipEmbedderConfig(model=str(model), batch_size=batch, precision=precision)  # type: ignore[arg-type]
+    return ClipEmbedder(config)
 
 
 def _limit(images_per_s: float, captions_per_s: float) -> float:
@@ -102,28 +94,41 @@ def run(quick: bool) -> list[Measurement]:
 
     sizes = QUICK if quick else FULL
     model = model_dir()
-    reference_embedder, _ = _towers(model, "torch", "fp32", sizes.batch)
+    from mmingest.connectors.embedders.clip.runtimes import Runtimes
+
+    reference_embedder = _torch(model, "fp32", sizes.batch)
     preprocessor = reference_embedder.preprocessor
+    # Exported without the gate: the bench measures the gate itself, below the line too.
+    exporter = Runtimes(
+        reference_embedder._model, preprocessor, root=export_dir(), batch=sizes.batch
+    )
     images = preprocessor.images(calibration.images(sizes.batch, seed=7))
     captions = preprocessor.texts(calibration.captions(sizes.batch, seed=7))
-    loaded: dict[str, tuple[Any, Towers]] = {}
+    loaded: dict[str, Towers] = {}
     skipped: dict[str, str] = {}
+    others = []
     for runtime, precision in CONFIGURATIONS:
         label = f"{runtime} {precision}"
         try:
-            loaded[label] = _towers(model, runtime, precision, sizes.batch)
+            if runtime != "torch":
+                loaded[label] = exporter.exported(runtime, precision)[0]
+            elif precision == "fp32":
+                loaded[label] = reference_embedder.towers
+            else:
+                others.append(_torch(model, precision, sizes.batch))
+                loaded[label] = others[-1].towers
         except ConfigError as error:  # a missing package or a precision this CPU lacks
             skipped[label] = str(error)
     # Gate figures (before timing: they also warm every input shape up).
     reference = gate.embed_gate_set(
-        loaded["torch fp32"][1],
+        loaded["torch fp32"],
         preprocessor,
         batch=sizes.batch,
         queries=sizes.gate_queries,
         collection=sizes.gate_collection,
     )
     figures: dict[str, gate.GateFigures] = {}
-    for label, (_, towers) in loaded.items():
+    for label, towers in loaded.items():
         candidate = gate.embed_gate_set(
             towers,
             preprocessor,
@@ -138,19 +143,19 @@ def run(quick: bool) -> list[Measurement]:
     for round_index in range(sizes.rounds):
         shift = round_index % len(labels)
         for label in labels[shift:] + labels[:shift]:
-            towers = loaded[label][1]
+            towers = loaded[label]
             image_s[label].append(_time(towers.image, images))
             caption_s[label].append(_time(towers.text, captions))
     latency: dict[str, float] = {}
-    for label, (_, towers) in loaded.items():
+    queries = calibration.captions(sizes.queries, seed=11)
+    for label, towers in loaded.items():
         samples = []
-        for index in range(sizes.queries):
-            text = calibration.captions(sizes.queries, seed=11)[index]
+        for text in queries:
             started = time.perf_counter()
             towers.text(preprocessor.texts([text]))
             samples.append(time.perf_counter() - started)
         latency[label] = statistics.median(samples[1:]) * 1000
-    for embedder, _ in loaded.values():
+    for embedder in [reference_embedder, *others]:
         embedder.close()
     rates = {
         label: (
