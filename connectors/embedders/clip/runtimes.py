@@ -140,24 +140,27 @@ class Runtimes:
             towers = openvino_runtime.OpenVinoTowers(folder, precision=precision, label=label)
         return towers, folder
 
+    @staticmethod
+    def verdict_path(folder: Path, precision: str) -> Path:
+        """Where the gate's figures for ``precision`` on the entry ``folder`` are kept."""
+        return folder / f"gate-{precision}-{gate.QUERIES}-{gate.COLLECTION}.json"
+
+    def measure_gate(self, towers: Towers, folder: Path, precision: str) -> gate.GateFigures:
+        """The gate's figures for ``towers`` (the entry ``folder``), measured once and kept."""
+        verdict = self.verdict_path(folder, precision)
+        if verdict.is_file():
+            stored = json.loads(verdict.read_text())
+            fields = gate.GateFigures.__dataclass_fields__
+            return gate.GateFigures(**{k: v for k, v in stored.items() if k in fields})
+        candidate = gate.embed_gate_set(towers, self.preprocessor, batch=self.batch)
+        figures = gate.compare(self.reference(), candidate, label=towers.label, precision=precision)
+        verdict.write_text(json.dumps(figures.as_dict(), indent=1))
+        return figures
+
     def checked(self, runtime: str, precision: str) -> Chosen:
         """Gated towers: raises :class:`ConfigError` with the figures when below the gate."""
         towers, folder = self.exported(runtime, precision)
-        verdict = folder / f"gate-{precision}-{gate.QUERIES}-{gate.COLLECTION}.json"
-        if verdict.is_file():
-            figures = gate.GateFigures(
-                **{
-                    k: v
-                    for k, v in json.loads(verdict.read_text()).items()
-                    if k in gate.GateFigures.__dataclass_fields__
-                }
-            )
-        else:
-            candidate = gate.embed_gate_set(towers, self.preprocessor, batch=self.batch)
-            figures = gate.compare(
-                self.reference(), candidate, label=towers.label, precision=precision
-            )
-            verdict.write_text(json.dumps(figures.as_dict(), indent=1))
+        figures = self.measure_gate(towers, folder, precision)
         if not figures.passed:
             raise ConfigError(
                 f"embedder.runtime {runtime!r} at precision {precision!r} is below the quality "
