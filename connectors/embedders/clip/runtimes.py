@@ -33,11 +33,11 @@ from mmingest.schemas.errors import ConfigError
 log = logging.getLogger(__name__)
 
 AUTO_ORDER: tuple[tuple[str, str], ...] = (
-    ("openvino", "int8"),
     ("onnx", "int8"),
+    ("openvino", "int8"),
     ("openvino", "bf16"),
-    ("openvino", "fp32"),
     ("onnx", "fp32"),
+    ("openvino", "fp32"),
 )
 """(runtime, precision) that ``auto`` tries, fastest first (see README, Benchmarks)."""
 
