@@ -36,7 +36,6 @@ def _runtimes(quick: bool) -> list[Measurement]:
 
 def _end_to_end_fastest(quick: bool) -> list[Measurement]:
     from bench import images, runtimes
-
     from mmingest.schemas.errors import ConfigError
 
     # The fastest configuration that passed the gate in the runtimes scenario; alone (--only),
