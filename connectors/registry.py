@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from mmingest.connectors.extras import needs_extra
 from mmingest.schemas.errors import ConfigError
 
 T = TypeVar("T")
@@ -16,4 +17,6 @@ def build(registry: Mapping[str, Callable[[Any], T]], config: Any, role: str) ->
     if factory is None:
         known = ", ".join(sorted(registry))
         raise ConfigError(f"unknown {role} kind {config.kind!r}; known kinds: {known}")
-    return factory(config)
+    # Backends import their SDK when built: a missing one is a one-line MissingExtra.
+    with needs_extra(f"the {config.kind} {role}"):
+        return factory(config)

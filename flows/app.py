@@ -38,6 +38,14 @@ def quiet_libraries() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from mmingest import __version__
+
+        out.print(f"mmingest {__version__}", markup=False, highlight=False)
+        raise typer.Exit()
+
+
 class TerminalSafeFormatter(logging.Formatter):
     """Log lines quote object keys and content: show their control characters, never obey."""
 
@@ -50,6 +58,12 @@ def configure(
     verbose: Annotated[
         int, typer.Option("--verbose", "-v", count=True, help="More logs (-vv: debug).")
     ] = 0,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """Configuration comes from MMINGEST_* variables, .env and mmingest.toml (see README)."""
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]

@@ -16,12 +16,14 @@ from pydantic import ValidationError
 
 from mmingest.flows import commands, render
 from mmingest.flows.app import EXIT_ERROR, EXIT_USAGE, app, err, load_settings, out
-from mmingest.flows.doctor import run_checks
+from mmingest.flows.doctor import changed_settings, run_checks
 from mmingest.flows.runtime import open_runtime
 from mmingest.pipelines.text import terminal_safe
 from mmingest.schemas.errors import MmingestError
 from mmingest.schemas.points import DENSE_VECTORS
 from mmingest.schemas.query import FusionMethod, SearchMode
+from mmingest.schemas.settings import Settings
+from mmingest.schemas.settings_sources import nested_suggestion
 
 # Importing flows.commands registers the pipeline commands (ingest, sync, ...) on the app.
 __all__ = ["app", "commands", "main"]
@@ -120,12 +122,23 @@ def doctor(
         str | None, typer.Argument(help="Also check that this source is listable.")
     ] = None,
     model: Annotated[
-        bool, typer.Option(help="Load the embedding model (slow for big models).")
-    ] = True,
+        bool | None,
+        typer.Option(
+            help="Load the embedding model (slow for big models). Default: yes, unless a SOURCE "
+            "is given (then only the source and store are checked)."
+        ),
+    ] = None,
 ) -> None:
     """Check configuration, store, model and (optionally) a source; secrets are never shown."""
+    if model is None:
+        model = source is None
     settings = load_settings()
     out.print_json(json.dumps(settings.redacted()))
+    changed = changed_settings(settings)
+    out.print("differs from the defaults:" if changed else "every setting has its default value")
+    for item in changed:
+        shown = f"  {item.name} = {json.dumps(item.value)}  ({item.origin})"
+        out.print(terminal_safe(shown), markup=False, highlight=False)
     checks = run_checks(settings, source=source, model=model)
     for check in checks:
         mark = "[green]ok[/]" if check.ok else "[red]FAIL[/]"
@@ -150,11 +163,48 @@ def samples(
         out.print(f"{kind:<9} {folder}")
 
 
+models = typer.Typer(
+    help="Build a CLIP model with random weights, to try the pipeline without downloading one.",
+    no_args_is_help=True,
+)
+app.add_typer(models, name="models")
+
+ModelDir = Annotated[Path, typer.Argument(help="Where to save the model (a new folder).")]
+
+
+def _build_model(name: str, directory: Path) -> None:
+    from mmingest.connectors.embedders.clip.random_weights import BUILDERS
+    from mmingest.connectors.extras import needs_extra
+
+    with needs_extra(f"mmingest models {name}", "clip"):
+        saved = BUILDERS[name](directory)
+    lines = (f"{name} model saved in {saved}", f"use it: export MMINGEST_EMBEDDER__MODEL={saved}")
+    for line in lines:
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+@models.command("tiny")
+def models_tiny(directory: ModelDir = Path("models/tiny-clip")) -> None:
+    """A ~300 KB CLIP (32-d vectors) that builds in seconds: rankings are meaningless except
+    for exact matches (e.g. mmingest query "<a caption>" --vector caption)."""
+    _build_model("tiny", directory)
+
+
+@models.command("vit-b-32")
+def models_vit_b_32(directory: ModelDir = Path("models/random-vit-b-32")) -> None:
+    """The ViT-B/32 CLIP architecture with random weights: a real model's cost, for
+    throughput tests."""
+    _build_model("vit-b-32", directory)
+
+
 def _validation_message(error: ValidationError) -> str:
     problems = []
     for item in error.errors():
         location = ".".join(str(part) for part in item["loc"]) or "settings"
-        problems.append(f"{location}: {item['msg']}")
+        hint = ""
+        if item["type"] == "extra_forbidden":  # a misspelled nested key: name the one meant
+            hint = nested_suggestion(Settings, tuple(item["loc"]))
+        problems.append(f"{location}: {item['msg']}{hint}")
     return "invalid configuration: " + "; ".join(problems)
 
 

@@ -7,9 +7,11 @@ from typing import Annotated
 
 import typer
 
+from mmingest.connectors.extras import import_extra
 from mmingest.flows import render
 from mmingest.flows.app import EXIT_PARTIAL, app, err, load_settings, out
 from mmingest.flows.jobs import Job, JobOptions, failed_objects, run_job, settle_dead_letters
+from mmingest.flows.render_verify import print_verify
 from mmingest.flows.runtime import open_runtime
 from mmingest.pipelines.ingest import DEFAULT_KINDS, Kind
 from mmingest.pipelines.sync import SyncReport
@@ -67,6 +69,7 @@ def _execute(
     exclude: list[str] | None,
     as_json: bool,
     progress: bool,
+    verifying: bool = False,
 ) -> SyncReport:
     settings = _settings(collection, tenant, batch_size, include, exclude)
     source, _ = job.open(settings)
@@ -74,9 +77,11 @@ def _execute(
         source.precheck()  # before loading a model: a typo in the path should fail in a second
     finally:
         source.close()
-    with open_runtime(settings) as runtime:
+    # A dry run (and verify without --fix) only lists, reads and compares: no model to load.
+    with open_runtime(settings, with_embedder=not options.dry_run) as runtime:
         if options.dead_letters is None and not options.dry_run:
             options.dead_letters = runtime.dead_letters
+            runtime.dead_letters.precheck()
         show = progress and not as_json and err.is_terminal
         with render.ingest_progress(err, enabled=show) as on_progress:
             options.on_progress = on_progress
@@ -84,6 +89,10 @@ def _execute(
         letters = str(runtime.dead_letters.path)
     if as_json:
         out.print_json(json.dumps(render.report_json(report)), ensure_ascii=True)
+    elif verifying:
+        print_verify(out, report, job.source)
+        if report.summary.failures:
+            render.print_summary(out, report.summary, dead_letters=letters)
     else:
         render.print_report(out, report, dead_letters=letters)
     return report
@@ -220,6 +229,7 @@ def verify(
         exclude=exclude,
         as_json=as_json,
         progress=False,
+        verifying=True,
     )
     differs = report.missing or report.stale or report.orphaned
     if report.summary.failed or report.deletions.guarded or (differs and not fix):
@@ -241,6 +251,7 @@ def retry_failed(
     job = _job(source, kind, "")
     with open_runtime(settings, with_embedder=False) as runtime:
         letters = runtime.dead_letters
+    letters.precheck()
     uris = failed_objects(letters, job, settings)
     if not uris:
         out.print(f"no recorded failures for {source} in {letters.path}")
@@ -259,7 +270,7 @@ def retry_failed(
         as_json=as_json,
         progress=progress,
     )
-    remaining = settle_dead_letters(letters, uris, collector)
+    remaining = settle_dead_letters(letters, uris, collector, tenant=settings.tenant)
     if not as_json:
         out.print(f"{len(uris):,} objects retried; {remaining:,} failures remain in {letters.path}")
     if report.summary.failed:
@@ -292,6 +303,7 @@ def deploy(
 ) -> None:
     """Register the flows (sync on a schedule; backfill, ingest-*, reembed on demand) with the
     Prefect server in PREFECT_API_URL."""
+    import_extra("prefect", "mmingest deploy")
     from mmingest.flows.deployments import DeploymentPlan, deploy_to_pool, ensure_provider_limit
 
     if serve == bool(work_pool):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from mmingest.connectors.extras import needs_extra
 from mmingest.schemas.settings import Settings
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -47,7 +48,8 @@ class DeploymentPlan:
 
 def runner_deployments(plan: DeploymentPlan) -> list[Any]:
     """Deployments to serve from this process (``prefect.serve``)."""
-    from mmingest.flows import prefect_flows
+    with needs_extra("Prefect deployments"):
+        from mmingest.flows import prefect_flows
 
     flows: dict[str, Any] = {
         "sync": prefect_flows.sync,

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+from pydantic_settings import BaseSettings
 
 from mmingest.connectors.embedders import build_embedder
 from mmingest.connectors.sources import open_source
@@ -45,6 +50,74 @@ def check_config(settings: Settings) -> Check:
         + (f": {', '.join(variables)}" if variables else "")
     )
     return Check("configuration", True, "; ".join(sources))
+
+
+@dataclass(frozen=True)
+class Changed:
+    """A setting whose value differs from the default, and where that value came from."""
+
+    name: str
+    value: Any
+    origin: str
+
+
+class _Defaults(Settings):
+    """Settings with nothing read: the defaults (derived values included)."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: Any, *_: Any, **__: Any
+    ) -> tuple[Any, ...]:
+        return (init_settings,)
+
+
+def changed_settings(settings: Settings) -> list[Changed]:
+    """Every setting that differs from its default, with its origin: an ``MMINGEST_*``
+    variable, ``.env``, the TOML file, or ``derived`` (computed from other settings, or the
+    default of a different backend ``kind``). Secrets stay masked."""
+    defaults = _flat(_Defaults().redacted())
+    current = _flat(settings.redacted())
+    toml_file = Path(os.environ.get(CONFIG_FILE_VARIABLE) or DEFAULT_CONFIG_FILE)
+    toml = _flat(_read_toml(toml_file))
+    dotenv = dict(dotenv_values(".env")) if Path(".env").is_file() else {}
+    changed = []
+    for name, value in current.items():
+        if name in defaults and defaults[name] == value:
+            continue
+        changed.append(Changed(name, value, _origin(name, toml, toml_file, dotenv)))
+    return changed
+
+
+def _origin(name: str, toml: dict[str, Any], toml_file: Path, dotenv: dict[str, Any]) -> str:
+    for variables, where in ((os.environ, "the environment"), (dotenv, ".env")):
+        for variable in variables:
+            rest = variable.upper().removeprefix("MMINGEST_")
+            if rest != variable.upper() and rest.lower().replace("__", ".") in _prefixes(name):
+                return f"{variable} in {where}"
+    if any(prefix in toml for prefix in _prefixes(name)):
+        return str(toml_file)
+    return "derived"
+
+
+def _prefixes(name: str) -> set[str]:
+    parts = name.split(".")
+    return {".".join(parts[: i + 1]) for i in range(len(parts))}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    with path.open("rb") as file:
+        return tomllib.load(file)
+
+
+def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(data, dict):
+        return {prefix: data}
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        flat.update(_flat(value, f"{prefix}{key}."))
+    return {name.rstrip("."): value for name, value in flat.items()}
 
 
 def check_store(settings: Settings) -> Check:

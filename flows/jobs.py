@@ -100,21 +100,30 @@ def run_job(settings: Settings, runtime: Runtime, job: Job, options: JobOptions)
 
 
 def failed_objects(letters: JsonlDeadLetters, job: Job, settings: Settings) -> set[str]:
-    """URIs of the job's source objects with a recorded failure."""
+    """URIs of the job's source objects with a failure recorded for the settings' tenant."""
     source, _ = job.open(settings)
     try:
         base = source.uri_of("x")[:-1]
     finally:
         source.close()
-    return {object_uri(f.uri) for f in letters.read() if f.uri.startswith(base)}
+    return {
+        object_uri(f.uri)
+        for f in letters.read()
+        if f.uri.startswith(base) and f.tenant == settings.tenant
+    }
 
 
 def settle_dead_letters(
-    letters: JsonlDeadLetters, retried: Iterable[str], new_failures: Iterable[Failure]
+    letters: JsonlDeadLetters,
+    retried: Iterable[str],
+    new_failures: Iterable[Failure],
+    *,
+    tenant: str | None = None,
 ) -> int:
-    """Keep the failures of objects not retried, plus this run's; returns how many remain."""
+    """Keep the failures of objects not retried (and every other tenant's), plus this run's;
+    returns how many remain."""
     retried = set(retried)
-    kept = [f for f in letters.read() if object_uri(f.uri) not in retried]
+    kept = [f for f in letters.read() if f.tenant != tenant or object_uri(f.uri) not in retried]
     kept += list(new_failures)
     letters.replace(kept)
     return len(kept)

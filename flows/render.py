@@ -6,13 +6,26 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
+from mmingest.connectors.sources import scheme_of
+from mmingest.connectors.sources.local import path_from_uri
 from mmingest.pipelines.reconcile import Deletions
 from mmingest.pipelines.sync import SyncReport
 from mmingest.pipelines.text import terminal_safe
@@ -23,13 +36,20 @@ _FAILURES_SHOWN = 20
 
 
 class IngestProgress:
-    """A live line with the running counts of an ingestion."""
+    """A live line with the running counts of an ingestion; once the listing is complete, a
+    bar with the total, the percentage done and the time remaining (objects listed)."""
 
     def __init__(self, progress: Progress, task: TaskID) -> None:
         self._progress = progress
         self._task = task
 
     def __call__(self, summary: RunSummary) -> None:
+        if summary.listed is not None:  # before that, the total is unknown: a pulsing bar
+            self._progress.update(
+                self._task,
+                total=summary.listed,
+                completed=min(summary.objects_done, summary.listed),
+            )
         self._progress.update(
             self._task,
             description=(
@@ -46,7 +66,16 @@ def ingest_progress(console: Console, *, enabled: bool) -> Iterator[IngestProgre
     if not enabled:
         yield None
         return
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=20),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=False) as progress:
         yield IngestProgress(progress, progress.add_task("listing…", total=None))
 
@@ -64,9 +93,7 @@ def summary_table(summary: RunSummary, deletions: Deletions | None = None) -> Ta
         estimate = ", ".join(f"{v:,} {k}" for k, v in sorted(summary.estimate.items()))
         table.add_row("to embed", estimate or "nothing")
     else:
-        table.add_row(
-            "written", f"{summary.written:,} ({summary.new:,} new, {summary.changed:,} changed)"
-        )
+        table.add_row("written", written_line(summary))
     table.add_row(
         "skipped",
         f"{summary.skipped:,} ({summary.unchanged:,} unchanged, {summary.ignored:,} not inputs)",
@@ -96,6 +123,16 @@ def summary_table(summary: RunSummary, deletions: Deletions | None = None) -> Ta
     return table
 
 
+def written_line(summary: RunSummary) -> str:
+    """``written`` in the same unit as its breakdown: the new and changed items it was to
+    write, and how many of them did not land (never "written 0 (3 new, 0 changed)")."""
+    due = summary.new + summary.changed
+    split = f"{summary.new:,} new, {summary.changed:,} changed"
+    if summary.written == due:
+        return f"{summary.written:,} ({split})"
+    return f"{summary.written:,} of {due:,} ({split}; {due - summary.written:,} not written)"
+
+
 def usage_line(summary: RunSummary) -> str:
     """Provider requests and billed units, e.g. ``12 requests · 4,096 input_tokens``."""
     parts = [f"{summary.provider_requests:,} requests"]
@@ -123,17 +160,10 @@ def print_report(console: Console, report: SyncReport, *, dead_letters: str | No
 
 def report_json(report: SyncReport) -> dict[str, Any]:
     """A run's summary and reconciliation as plain data for ``--json``."""
+    from mmingest.flows.render_verify import reconcile_json
+
     data = summary_json(report.summary)
-    data["reconcile"] = {
-        "in_scope": report.deletions.in_scope,
-        "vanished": len(report.deletions.vanished_ids),
-        "vanished_objects": report.deletions.vanished_sources,
-        "deleted": report.deletions.deleted,
-        "guarded": report.deletions.guarded,
-        "missing": report.missing,
-        "stale": report.stale,
-        "orphaned": report.orphaned,
-    }
+    data["reconcile"] = reconcile_json(report)
     return data
 
 
@@ -177,7 +207,7 @@ def hits_table(hits: Sequence[Hit]) -> Table:
     table.add_column("source", overflow="fold")
     table.add_column("caption", overflow="fold")
     for rank, hit in enumerate(hits, start=1):
-        source = hit.source_uri or ""
+        source = short_path(hit.source_uri or "")
         if hit.page is not None:
             source += f" (page {hit.page})"
         table.add_row(
@@ -188,6 +218,26 @@ def hits_table(hits: Sequence[Hit]) -> Table:
             shown(hit.caption or ""),
         )
     return table
+
+
+def short_path(uri: str, *, width: int = 48) -> str:
+    """A source URI as a table shows it: a local file relative to the working directory (or
+    ``~``), and a long path cut to its bucket or root and last two parts (``--json`` keeps the
+    full URI)."""
+    if scheme_of(uri) != "file":
+        scheme, _, rest = uri.partition("://")
+        parts = rest.split("/")
+        if len(uri) <= width or len(parts) <= 3:
+            return uri
+        return f"{scheme}://{parts[0]}/…/{'/'.join(parts[-2:])}"
+    path = path_from_uri(uri)
+    for base, shown in ((Path.cwd(), ""), (Path.home(), "~/")):
+        if path.is_relative_to(base):
+            path = Path(shown + str(path.relative_to(base)))
+            break
+    if len(str(path)) <= width or len(path.parts) <= 3:
+        return str(path)
+    return str(Path("…", *path.parts[-2:]))
 
 
 def hits_json(hits: Sequence[Hit]) -> str:

@@ -12,6 +12,7 @@ import re
 
 from PIL import Image
 
+from mmingest.pipelines.jsonlimits import JsonTooDeep, load_json
 from mmingest.pipelines.text import normalise_text
 from mmingest.schemas.errors import InvalidInput
 
@@ -38,6 +39,23 @@ def clean_caption(text: str | None, *, max_chars: int) -> str | None:
     return cleaned[:max_chars]
 
 
+class CaptionTruncated(InvalidInput):
+    """A caption longer than ``ingest.max_caption_chars`` was cut (reported as a warning)."""
+
+
+def truncation_warning(text: str | None, *, max_chars: int) -> CaptionTruncated | None:
+    """The warning for ``text`` when :func:`clean_caption` cuts it, else None."""
+    if text is None or len(text) <= max_chars:
+        return None
+    length = len(" ".join(normalise_text(text).split()))
+    if length <= max_chars:
+        return None
+    return CaptionTruncated(
+        f"the caption has {length:,} characters and was cut to {max_chars:,} "
+        "(ingest.max_caption_chars): the rest is neither embedded nor searchable"
+    )
+
+
 def _decode_text(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8-sig")
@@ -54,7 +72,9 @@ def caption_from_sidecar(name: str, data: bytes) -> str | None:
     if not name.lower().endswith(".json"):
         return text
     try:
-        document = json.loads(text)
+        document = load_json(text, f"caption sidecar {name}")
+    except JsonTooDeep as error:
+        raise SidecarError(str(error)) from None
     except json.JSONDecodeError as error:
         raise SidecarError(
             f"caption sidecar {name} is not valid JSON ({error.msg} at line {error.lineno}): "

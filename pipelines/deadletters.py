@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from mmingest.schemas.collection import validate_collection_name
+from mmingest.schemas.errors import StorageFault
 from mmingest.schemas.summary import Failure
+
+T = TypeVar("T")
 
 
 class DeadLetterSink(Protocol):
@@ -30,29 +33,62 @@ class JsonlDeadLetters:
         self.path = directory / f"{validate_collection_name(collection)}.jsonl"
         self._lock = threading.Lock()
 
+    def precheck(self) -> None:
+        """Raise :class:`StorageFault` now if failures could not be recorded (the path is a
+        directory, read-only, or its folder cannot be made), before any work is done."""
+        self._io("open", lambda: self._append(""))
+
     def record(self, failure: Failure) -> None:
-        """Append ``failure`` to the file."""
+        """Append ``failure`` to the file (:class:`StorageFault` when it cannot be written:
+        a failure that cannot be recorded would be lost, so the run stops)."""
         line = failure.model_dump_json() + "\n"
+        self._io("write", lambda: self._append(line))
+
+    def _append(self, text: str) -> None:
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as handle:
-                handle.write(line)
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
 
     def replace(self, failures: Iterable[Failure]) -> None:
         """Rewrite the file with ``failures`` (atomically: a crash keeps the old file)."""
         lines = "".join(failure.model_dump_json() + "\n" for failure in failures)
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self.path.with_suffix(".jsonl.tmp")
-            temporary.write_text(lines, encoding="utf-8")
-            os.replace(temporary, self.path)
+
+        def rewrite() -> None:
+            with self._lock:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                temporary = self.path.with_suffix(".jsonl.tmp")
+                with temporary.open("w", encoding="utf-8") as handle:
+                    handle.write(lines)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(temporary, self.path)
+
+        self._io("rewrite", rewrite)
 
     def read(self) -> list[Failure]:
         """Every failure recorded so far."""
-        if not self.path.exists():
-            return []
-        with self.path.open(encoding="utf-8") as handle:
-            return [Failure.model_validate_json(line) for line in handle if line.strip()]
+
+        def read_lines() -> list[Failure]:
+            if not self.path.exists():
+                return []
+            with self.path.open(encoding="utf-8") as handle:
+                return [Failure.model_validate_json(line) for line in handle if line.strip()]
+
+        return self._io("read", read_lines)
+
+    def _io(self, action: str, operation: Callable[[], T]) -> T:
+        try:
+            return operation()
+        except OSError as error:
+            cause = error.strerror or type(error).__name__
+            raise StorageFault(
+                f"cannot {action} the dead-letter file {self.path}: {cause}; failures of this "
+                "run would be lost, so nothing was processed past this point: fix the path "
+                "(or MMINGEST_STATE_DIR) and run again"
+            ) from error
 
 
 def object_uri(failure_uri: str) -> str:

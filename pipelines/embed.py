@@ -10,11 +10,12 @@ from typing import TypeVar
 import numpy as np
 from PIL import Image
 
-from mmingest.connectors.embedders.base import Embedder, Vectors
+from mmingest.connectors.embedders.base import DegenerateVector, Embedder, Vectors, check_vector
+from mmingest.pipelines.extract.isolation import stops_run
 from mmingest.pipelines.retry import DEFAULT_RETRY, RetryPolicy, call_with_retry
 from mmingest.pipelines.stages import chunked
 from mmingest.schemas.embedding import InputKind
-from mmingest.schemas.errors import InvalidInput, TransientError
+from mmingest.schemas.errors import InvalidInput, ProviderUnavailable
 from mmingest.schemas.points import CAPTION, IMAGE, Vector
 
 X = TypeVar("X")
@@ -36,12 +37,15 @@ def embed_isolating(
     what: str,
     policy: RetryPolicy = DEFAULT_RETRY,
     concurrency: int = 1,
+    dimension: int | None = None,
 ) -> EmbedOutcome:
     """Embed ``inputs`` in batches of ``batch_size``, up to ``concurrency`` batches at once.
 
     Transient failures are retried; a batch still failing after the last retry fails its
     inputs. A batch rejected as invalid is split in halves until the offending inputs are
-    isolated, so one bad input costs only itself. Other terminal errors propagate at once:
+    isolated, so one bad input costs only itself. A reply with the wrong number of rows or
+    (given ``dimension``) the wrong width is malformed and retried; a row whose norm is not
+    finite and positive fails its input alone. Other terminal errors propagate at once:
     batches not yet started are cancelled, so a wrong key costs at most ``concurrency`` calls.
     """
     vectors: list[Vector | None] = [None] * len(inputs)
@@ -51,7 +55,9 @@ def embed_isolating(
         batch = [inputs[i] for i in indexes]
         try:
             matrix = call_with_retry(
-                lambda: embed(batch), what=f"embedding {len(batch)} {what}", policy=policy
+                lambda: _checked_shape(embed(batch), len(batch), what, dimension),
+                what=f"embedding {len(batch)} {what}",
+                policy=policy,
             )
         except InvalidInput as error:
             if len(indexes) == 1:
@@ -61,16 +67,22 @@ def embed_isolating(
             run(indexes[:middle])
             run(indexes[middle:])
             return
-        except TransientError as error:
+        except Exception as error:
+            # The provider boundary: whatever else an embedder raises (an SDK's TypeError on a
+            # malformed reply...) fails this batch's inputs, not the run. Configuration and
+            # credential errors, which would fail every batch, still stop it.
+            if stops_run(error):
+                raise
             for index in indexes:
                 errors[index] = error
             return
-        if matrix.shape[0] != len(indexes):
-            raise RuntimeError(
-                f"embedder returned {matrix.shape[0]} vectors for {len(indexes)} {what}"
-            )
         for row, index in enumerate(indexes):
-            vectors[index] = matrix[row]
+            try:
+                check_vector(matrix[row], f"this {what.rstrip('s')}")
+            except DegenerateVector as error:
+                errors[index] = error
+            else:
+                vectors[index] = matrix[row]
 
     chunks = list(chunked(range(len(inputs)), batch_size))
     if concurrency <= 1 or len(chunks) <= 1:
@@ -88,6 +100,22 @@ def embed_isolating(
             for future in futures:
                 future.cancel()
     return EmbedOutcome(vectors, errors)
+
+
+def _checked_shape(matrix: Vectors, count: int, what: str, dimension: int | None) -> Vectors:
+    shape = getattr(matrix, "shape", None)
+    if shape is None or len(shape) != 2 or shape[0] != count:
+        # An embedder answering with the wrong number of rows: which row belongs to which
+        # input is unknown, so none is used (a retry may well get a whole reply).
+        raise ProviderUnavailable(
+            f"the embedder returned vectors of shape {shape} for {count} {what}: a malformed reply"
+        )
+    if dimension is not None and shape[1] != dimension:
+        raise ProviderUnavailable(
+            f"the embedder returned {shape[1]}-d vectors for {what}, not the {dimension}-d "
+            "of its model: a malformed reply"
+        )
+    return matrix
 
 
 def _mean_direction(rows: Sequence[Vector]) -> Vector:
@@ -126,6 +154,7 @@ def embed_images_and_captions(
             what="images",
             policy=policy,
             concurrency=each,
+            dimension=embedder.info.dimension,
         )
 
     def embed_captions() -> EmbedOutcome:
@@ -136,6 +165,7 @@ def embed_images_and_captions(
             what="captions",
             policy=policy,
             concurrency=each,
+            dimension=embedder.info.dimension,
         )
 
     if split:
@@ -161,7 +191,13 @@ def embed_images_and_captions(
     for index in range(len(images)):
         vectors: dict[str, Vector] = {}
         if index in views:
-            vectors[IMAGE] = _mean_direction(views[index])
+            mean = _mean_direction(views[index])
+            try:
+                check_vector(mean, "the mean of this product's images")
+            except DegenerateVector as error:
+                errors.setdefault(index, error)
+            else:
+                vectors[IMAGE] = mean
         caption_vector = caption_vectors.get(index)
         if caption_vector is not None:
             vectors[CAPTION] = caption_vector

@@ -6,6 +6,9 @@ import io
 import math
 import re
 import warnings
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +21,14 @@ from mmingest.schemas.errors import CorruptImage, DecompressionBomb, EmptyObject
 READABLE_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF"})
 _FLATTEN_BACKGROUND = (255, 255, 255)
 _EXIF_ORIENTATION = 0x0112
+_IMAGE_SIGNATURES = (
+    b"\x89PNG\r\n\x1a\n",
+    b"\xff\xd8\xff",
+    b"GIF87a",
+    b"GIF89a",
+    b"II*\x00",
+    b"MM\x00*",
+)
 
 
 def _describe_bytes(data: bytes) -> str:
@@ -59,6 +70,11 @@ def open_image(data: bytes, *, max_pixels: int) -> Image.Image:
     except Image.DecompressionBombError as error:
         raise _bomb(error, max_pixels) from error
     except UnidentifiedImageError as error:
+        if data.startswith(_IMAGE_SIGNATURES) or (data[:4], data[8:12]) == (b"RIFF", b"WEBP"):
+            raise CorruptImage(
+                "the image has a valid signature but an invalid header (e.g. a zero width or "
+                "height, or a damaged header chunk)"
+            ) from error
         raise UnsupportedFormat(
             f"{_describe_bytes(data)} (expected JPEG, PNG, WebP, GIF, BMP or TIFF)"
         ) from error
@@ -125,24 +141,33 @@ def decode_image(
     """
     image = open_image(data, max_pixels=max_pixels)
     width, height = image.size
-    if _rotated_quarter_turn(image):
-        width, height = height, width
     image_format = str(image.format)
-    description = caption_from_metadata(image)
     if limits is not None and limits.model_image_side and image.format in ("JPEG", "MPO"):
         # Let the JPEG decoder scale down by a power of two while decoding (DCT scaling, an
         # area average): several times cheaper for photos, never below the model's input.
         side = limits.model_image_side
         image.draft("RGB", (side, side))
-    try:
+    # Decode every pixel before anything reads metadata: reading a PNG's EXIF loads the image
+    # and swallows a decode error, after which load() has nothing left to report.
+    with _corrupt_as_invalid(max_pixels):
         image.seek(0)
         image.load()
+    if _rotated_quarter_turn(image):
+        width, height = height, width
+    description = caption_from_metadata(image)
+    with _corrupt_as_invalid(max_pixels):
         pixels = normalize_image(image, limits)
+    return DecodedImage(pixels, width, height, image_format, description)
+
+
+@contextmanager
+def _corrupt_as_invalid(max_pixels: int) -> Iterator[None]:
+    try:
+        yield
     except Image.DecompressionBombError as error:
         raise _bomb(error, max_pixels) from error
-    except (OSError, SyntaxError, ValueError, EOFError) as error:
+    except (OSError, SyntaxError, ValueError, EOFError, zlib.error) as error:
         raise CorruptImage(f"the image data is damaged or truncated: {error}") from error
-    return DecodedImage(pixels, width, height, image_format, description)
 
 
 def normalize_image(image: Image.Image, limits: EmbedderLimits | None = None) -> Image.Image:

@@ -30,6 +30,7 @@ from mmingest.pipelines.embed import embed_images_and_captions
 from mmingest.pipelines.extract.base import ExtractContext, Prepared, PreparedBatch
 from mmingest.pipelines.extract.catalogs import catalog_format
 from mmingest.pipelines.extract.images import prepare_images
+from mmingest.pipelines.extract.isolation import isolation_failure, stops_run
 from mmingest.pipelines.extract.pdfs import extract_pdf
 from mmingest.pipelines.extract.products import extract_catalog
 from mmingest.pipelines.extract.references import ReferenceReader
@@ -94,6 +95,15 @@ class IgnoredTask:
 
 
 Task = ImageChunk | DocumentTask | CatalogTask | IgnoredTask
+
+
+def _objects_of(task: Task) -> int:
+    """How many listed objects a task covers (an image with its sidecars, a document...)."""
+    if isinstance(task, ImageChunk):
+        return sum(1 + len(candidate.sidecars) for candidate in task.candidates)
+    if isinstance(task, IgnoredTask):
+        return len(task.items)
+    return 1
 
 
 @dataclass
@@ -211,10 +221,19 @@ class Ingestion:
         self.dry_run = dry_run
         self.evidence = evidence
         self.server_side = store.capabilities.server_side_vectors
-        self.info = self._vector_space()
+        # A dry run only plans and counts: it needs no model (the CLI does not load one for it).
+        planning_only = dry_run and embedder is None and not self.server_side
+        self._space = None if planning_only else self._vector_space()
         self.summary = RunSummary(collection=collection, dry_run=dry_run)
         self._task_ids = itertools.count()
         self._failed_tasks: set[int] = set()  # touched by the writer thread only
+
+    @property
+    def info(self) -> EmbedderInfo:
+        """The vector space the points are written in (the embedder's or the store's)."""
+        if self._space is None:
+            raise ConfigError("a dry run without an embedder has no vector space to write in")
+        return self._space
 
     def _vector_space(self) -> EmbedderInfo:
         if self.server_side:
@@ -231,10 +250,18 @@ class Ingestion:
     def run(self, prefix: str = "", *, only: Container[str] | None = None) -> RunSummary:
         """Ingest every object under ``prefix`` (or just the ``only`` URIs) and summarise."""
         self.source.precheck()
-        listing = self.source.list(prefix)
+        listing = self._counted(self.source.list(prefix))
         if self.evidence is not None:
             listing = self._witnessed(listing, self.evidence)
         return self.run_tasks(plan(listing, kinds=self.kinds, config=self.config, only=only))
+
+    def _counted(self, listing: Iterable[ObjectInfo]) -> Iterator[ObjectInfo]:
+        """The listing, counted: once it is complete the summary knows the total (progress)."""
+        listed = 0
+        for obj in listing:
+            listed += 1
+            yield obj
+        self.summary.listed = listed
 
     @staticmethod
     def _witnessed(listing: Iterable[ObjectInfo], evidence: Evidence) -> Iterator[ObjectInfo]:
@@ -255,7 +282,8 @@ class Ingestion:
         # An alias swapped mid-run must not split the run's points between two collections.
         target = self._target()
         writes: deque[Future[WriteResult]] = deque()
-        limits = self.info.limits if not self.server_side else EmbedderLimits()
+        space = self._space
+        limits = space.limits if space is not None and not self.server_side else EmbedderLimits()
         with AsyncRunner() as runner, ThreadPoolExecutor(1, "mmingest-write") as writer:
             context = ExtractContext(
                 self.source,
@@ -311,22 +339,64 @@ class Ingestion:
         self, task: Task, *, context: ExtractContext, references: ReferenceReader
     ) -> Iterator[PreparedBatch]:
         task_id = next(self._task_ids)
-        batches: Iterable[PreparedBatch]
-        if isinstance(task, ImageChunk):
-            batches = [prepare_images(task.candidates, context)]
-        elif isinstance(task, DocumentTask):
-            batches = extract_pdf(task.obj, context, self.pdf)
-        elif isinstance(task, CatalogTask):
-            batches = extract_catalog(task.obj, context, self.catalog, references)
-        else:
-            batches = [PreparedBatch(seen=len(task.items), ignored=task.items)]
-        for batch in batches:
+        # The task's last batch carries its object count (progress): hold each batch until
+        # the next one shows it was not the last.
+        held: PreparedBatch | None = None
+        for batch in self._isolated(task, context, references):
             batch.task = task_id
-            yield batch
+            if held is not None:
+                yield held
+            held = batch
+        if held is not None:
+            held.objects = _objects_of(task)
+            yield held
+
+    def _isolated(
+        self, task: Task, context: ExtractContext, references: ReferenceReader
+    ) -> Iterator[PreparedBatch]:
+        """The batches of ``task``; whatever one object raises fails that object only.
+
+        A chunk of images that raised before yielding anything is redone one image at a time,
+        so the image that raised is the only one dead-lettered. A document or catalog that
+        raised part-way keeps what it already yielded (a document's page 1, its completion
+        marker, goes last, so the next run redoes it) and counts as one more failed item.
+        """
+        raised: Exception | None = None
+        yielded = False
+        try:
+            for batch in self._batches(task, context, references):
+                yielded = True
+                yield batch
+        except Exception as error:
+            if stops_run(error):
+                raise
+            raised = error
+        if raised is None:
+            return
+        if isinstance(task, ImageChunk) and len(task.candidates) > 1 and not yielded:
+            for candidate in task.candidates:
+                yield from self._isolated(ImageChunk([candidate]), context, references)
+            return
+        uri = _task_uri(task)
+        yield PreparedBatch(
+            seen=1, failures=[isolation_failure(uri, raised)], shielded_sources=[uri]
+        )
+
+    def _batches(
+        self, task: Task, context: ExtractContext, references: ReferenceReader
+    ) -> Iterable[PreparedBatch]:
+        if isinstance(task, ImageChunk):
+            return [prepare_images(task.candidates, context)]
+        if isinstance(task, DocumentTask):
+            return extract_pdf(task.obj, context, self.pdf)
+        if isinstance(task, CatalogTask):
+            return extract_catalog(task.obj, context, self.catalog, references)
+        return [PreparedBatch(seen=len(task.items), ignored=task.items)]
 
     def _account_prepared(self, prepared: PreparedBatch) -> None:
         summary = self.summary
         summary.seen += prepared.seen
+        summary.objects_done += prepared.objects
         summary.new += prepared.new
         summary.changed += prepared.changed
         summary.unchanged += prepared.unchanged
@@ -350,6 +420,8 @@ class Ingestion:
 
     def _fail(self, failures: Iterable[Failure]) -> None:
         for failure in failures:
+            if self.tenant is not None:
+                failure = failure.model_copy(update={"tenant": self.tenant})
             self.summary.failed += 1
             self.summary.failures.append(failure)
             if self.dead_letters is not None:
@@ -436,6 +508,14 @@ class Ingestion:
             )
             result.deleted += len(prepared.stale_ids)
         return result
+
+
+def _task_uri(task: Task) -> str:
+    if isinstance(task, ImageChunk):
+        return task.candidates[0].image.uri
+    if isinstance(task, DocumentTask | CatalogTask):
+        return task.obj.uri
+    return ""  # pragma: no cover - an ignored task reads nothing and cannot raise
 
 
 def _where(item: Prepared) -> str:

@@ -25,16 +25,17 @@ from typing import Any, Self
 
 from PIL import Image
 
-from mmingest.connectors.embedders.base import Embedder
+from mmingest.connectors.embedders.base import Embedder, check_vector
 from mmingest.connectors.rerankers.base import Reranker
 from mmingest.connectors.sources.base import check_size
 from mmingest.connectors.stores.base import VectorStore
 from mmingest.pipelines.display import read_picture
 from mmingest.pipelines.images import decode_image, normalize_image
 from mmingest.pipelines.query_image import read_query_image
+from mmingest.schemas.collection import EmbedderIdentity
 from mmingest.schemas.config import QueryConfig, SourceConfig
 from mmingest.schemas.embedding import InputKind
-from mmingest.schemas.errors import ConfigError
+from mmingest.schemas.errors import CollectionNotFound, ConfigError, SchemaMismatch
 from mmingest.schemas.filters import Filter
 from mmingest.schemas.points import DENSE_VECTORS, KEYWORDS
 from mmingest.schemas.query import (
@@ -91,6 +92,7 @@ class Retriever:
         self._on_close = on_close
         self.source_config = source_config or SourceConfig()
         self.max_image_bytes = max_image_bytes
+        self._space_checked = False
 
     @classmethod
     def from_settings(cls, settings: Settings, *, reranker: Reranker | None = None) -> Self:
@@ -232,14 +234,17 @@ class Retriever:
                     vectorize.append(VectorizeProbe(vector_name=name, image=picture, weight=weight))
             if not server_side:
                 assert self.embedder is not None
+                self._check_space(self.embedder)
                 if text:
                     vector = self.embedder.embed_texts([text], kind=InputKind.QUERY)[0]
+                    check_vector(vector, "the query text")  # NaN or zeros rank nonsense
                     dense += [
                         DenseProbe(vector_name=name, vector=vector, weight=weights.get(name, 1.0))
                         for name in vectors
                     ]
                 if image is not None:
                     vector = self.embedder.embed_images([self._load_image(image)])[0]
+                    check_vector(vector, "the query image")
                     dense += [
                         DenseProbe(vector_name=name, vector=vector, weight=weights.get(name, 1.0))
                         for name in vectors
@@ -254,6 +259,26 @@ class Retriever:
             tenant=self._tenant(tenant),
             filter=filters,
         )
+
+    def _check_space(self, embedder: Embedder) -> None:
+        """Refuse a query embedder whose vectors live in another space than the collection's
+        (another provider or model, or the same model name with other weights): its query
+        vectors would rank nonsense without any error."""
+        if self._space_checked:
+            return
+        try:
+            spec = self.store.collection_spec(self.collection)
+        except CollectionNotFound:
+            return  # the search itself reports the missing collection
+        mine = EmbedderIdentity.of(embedder.info)
+        if spec is not None and not spec.embedder.same_space(mine):
+            raise SchemaMismatch(
+                f"collection {self.collection!r} was filled by {spec.embedder}, but the query "
+                f"embedder is {mine}: its vectors are in another space and would rank "
+                "nonsense. Configure the embedder that filled the collection (MMINGEST_EMBEDDER__"
+                "*), or re-embed the collection with this one (the reembed flow)"
+            )
+        self._space_checked = True
 
     # --- results -----------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from mmingest.schemas.errors import RateLimited, TransientError
+from mmingest.schemas.errors import RateLimited, TransientError, capped_wait
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +27,9 @@ class RetryPolicy:
 
     def delay(self, attempt: int, error: TransientError) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based)."""
-        if isinstance(error, RateLimited) and error.retry_after is not None:
-            return min(max(error.retry_after, 0.0), self.max_delay_s * 4)
+        wait = capped_wait(error.retry_after) if isinstance(error, RateLimited) else None
+        if wait is not None:
+            return wait
         ceiling = min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1))
         return random.uniform(ceiling / 2, ceiling)  # jitter spreads retries of parallel workers
 

@@ -233,12 +233,16 @@ def write_pdfs(directory: Path) -> list[str]:
 def write_products(directory: Path, count: int = 30) -> Path:
     """Write a Parquet catalog of ``count`` products with their images; returns its path.
 
-    Image references are keys relative to the catalog (``images/<sku>.png``).
+    Image references are keys relative to the catalog (``images/<sku>.png``). The record key
+    is in ``id``, the catalog reader's default key column, so the catalog ingests with the
+    default settings (``mmingest ingest samples/products --kind products``); ``sku`` repeats it
+    as a product field.
     """
     images = directory / "images"
     images.mkdir(parents=True, exist_ok=True)
     kinds = ("mug", "t-shirt", "poster", "umbrella", "notebook")
     rows: dict[str, list[object]] = {
+        "id": [],
         "sku": [],
         "title": [],
         "description": [],
@@ -251,6 +255,7 @@ def write_products(directory: Path, count: int = 30) -> Path:
         kind = kinds[index % len(kinds)]
         sku = f"SKU-{index + 1:04d}"
         (images / f"{sku}.png").write_bytes(encode(draw(sample, (200, 200)), "PNG"))
+        rows["id"].append(sku)
         rows["sku"].append(sku)
         rows["title"].append(f"{sample.color.title()} {sample.shape} {kind}")
         rows["description"].append(

@@ -35,6 +35,8 @@ class EmbedderIdentity(BaseModel):
     model: str
     dimension: int
     embedding_type: str = "float"
+    weights: str | None = None
+    """Digest of a local model's weights (see :attr:`EmbedderInfo.weights`)."""
 
     @classmethod
     def of(cls, info: EmbedderInfo) -> EmbedderIdentity:
@@ -44,11 +46,24 @@ class EmbedderIdentity(BaseModel):
             model=info.model,
             dimension=info.dimension,
             embedding_type=info.embedding_type,
+            weights=info.weights,
         )
+
+    def same_space(self, other: EmbedderIdentity) -> bool:
+        """Whether vectors of ``other`` can be compared with vectors of this embedder.
+
+        Weights are compared when both sides recorded them: a collection created before
+        weights were recorded keeps working with its model.
+        """
+        if self.weights is not None and other.weights is not None and self.weights != other.weights:
+            return False
+        mine = self.model_copy(update={"weights": None})
+        return mine == other.model_copy(update={"weights": None})
 
     def __str__(self) -> str:
         kind = "" if self.embedding_type == "float" else f", {self.embedding_type}"
-        return f"{self.provider}:{self.model} ({self.dimension}-d{kind})"
+        weights = f", weights {self.weights}" if self.weights else ""
+        return f"{self.provider}:{self.model} ({self.dimension}-d{kind}{weights})"
 
 
 class VectorSpec(BaseModel):
@@ -95,7 +110,7 @@ class CollectionSpec(BaseModel):
     def differences(self, other: CollectionSpec) -> list[str]:
         """Human-readable differences between this spec and ``other`` (empty when compatible)."""
         problems: list[str] = []
-        if self.embedder != other.embedder:
+        if not self.embedder.same_space(other.embedder):
             problems.append(f"embedder {self.embedder} != {other.embedder}")
         if self.vectors != other.vectors:
             mine = {k: (v.dimension, str(v.distance)) for k, v in sorted(self.vectors.items())}

@@ -74,6 +74,12 @@ class ClipEmbedderConfig(_Config):
     offline: bool = Field(
         False, description="Never contact the hub (also set by HF_HUB_OFFLINE=1)."
     )
+    weights_digests: Path | None = Field(
+        None,
+        description="File remembering the digest of each local weight file by path, size and "
+        "modification time, so a checkpoint is hashed once, not on every load (default: "
+        "<state_dir>/weights-digests.json; none: remember within the process only).",
+    )
 
     @field_validator("precision", mode="before")
     @classmethod
@@ -124,6 +130,13 @@ class QdrantEdgeStoreConfig(_Config):
     kind: Literal["qdrant-edge"] = "qdrant-edge"
     path: Path | None = Field(
         None, description="Store directory (default: <state_dir>/qdrant-edge)."
+    )
+    min_free_mb: int = Field(
+        64,
+        ge=0,
+        description="Writes stop with an error when less than this many MiB are free on the "
+        "store's disk: the engine maps its files, and a write into a full disk would kill the "
+        "process (SIGBUS) instead of raising.",
     )
 
 
@@ -370,6 +383,12 @@ class CatalogConfig(_Config):
     csv_delimiter: str = Field(",", min_length=1, max_length=1, description="CSV delimiter.")
     max_json_bytes: int = Field(
         256 * 1024 * 1024, ge=1, description="Largest JSON-array catalog (JSON Lines stream)."
+    )
+    column_types: dict[str, Literal["text", "integer", "number", "boolean"]] = Field(
+        default_factory=dict,
+        description="Types of catalog columns: CSV values are text unless typed here (ids "
+        "00123 and 123 stay distinct); JSON values keep the type they were written with and "
+        "Parquet its schema, unless typed here.",
     )
 
     @field_validator("title_column", "description_column", mode="before")

@@ -99,6 +99,12 @@ class EmbedderInfo(BaseModel):
         description="Whether the embedder implements MixedEmbedder.embed_mixed (one vector "
         "for an interleaved sequence of texts and images).",
     )
+    weights: str | None = Field(
+        None,
+        description="Content identity of the model's weights where the model runs here (a "
+        "digest of a local checkpoint's files, or its hub commit); None for providers, whose "
+        "model name is the identity. Part of the vector space's identity.",
+    )
     limits: EmbedderLimits = Field(default_factory=EmbedderLimits)
 
 

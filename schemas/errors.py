@@ -16,6 +16,8 @@ catches an SDK type. Messages say what failed, on which object, and what to do a
 
 from __future__ import annotations
 
+import math
+
 
 class MmingestError(Exception):
     """Base of every error mmingest raises on purpose."""
@@ -47,6 +49,22 @@ class TerminalError(MmingestError):
 # --- transient -------------------------------------------------------------------------------
 
 
+MAX_RETRY_AFTER_S = 120.0
+"""The longest a provider's or store's Retry-After is honoured (one wait, and the pause every
+request of a shared rate limiter takes)."""
+
+
+def capped_wait(seconds: float | None) -> float | None:
+    """``seconds`` as a wait within ``[0, MAX_RETRY_AFTER_S]``; None for NaN or None.
+
+    Retry-After values come from the network: ``inf`` and ``86400`` become the cap, negative
+    values zero, NaN no value at all.
+    """
+    if seconds is None or math.isnan(seconds):
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
+
+
 class RateLimited(TransientError):
     """A provider or store asked us to slow down (HTTP 429 or equivalent)."""
 
@@ -54,7 +72,7 @@ class RateLimited(TransientError):
         self, message: str, *, retry_after: float | None = None, uri: str | None = None
     ) -> None:
         super().__init__(message, uri=uri)
-        self.retry_after = retry_after
+        self.retry_after = capped_wait(retry_after)
 
 
 class ProviderUnavailable(TransientError):
@@ -121,6 +139,18 @@ class ConfigError(TerminalError):
     """The configuration is invalid or incomplete."""
 
 
+class MissingExtra(ConfigError, ImportError):
+    """An optional dependency is not installed: the message names the extra that brings it.
+
+    Also an ``ImportError``, so code that guards an optional import keeps working."""
+
+    def __init__(self, what: str, extra: str, module: str | None = None) -> None:
+        needs = f"{module!r} (not installed)" if module else "an optional dependency"
+        super().__init__(f"{what} needs {needs}: pip install 'mmingest[{extra}]'")
+        self.extra = extra
+        self.module = module
+
+
 class ModelUnavailable(TerminalError):
     """A local model cannot be loaded (not cached, not downloadable, or not a supported model)."""
 
@@ -139,6 +169,11 @@ class CapabilityMissing(TerminalError):
 
 class StoreLocked(TerminalError):
     """An embedded store's files are held by another process."""
+
+
+class StorageFault(TerminalError):
+    """Local storage the run writes to failed (disk full, file unwritable, directory removed):
+    what was written after the fault is not durable, so the run stops."""
 
 
 class CollectionNotFound(TerminalError):

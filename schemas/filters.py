@@ -60,7 +60,15 @@ def filter_words(text: str) -> list[str]:
     return [word.lower() for word in _WORD.findall(text)]
 
 
+_INT64 = range(-(2**63), 2**63)
+
+
 def _check_scalar(value: Scalar) -> Scalar:
+    if isinstance(value, int) and not isinstance(value, bool) and value not in _INT64:
+        raise ConfigError(
+            f"the filter value {value} does not fit a 64-bit integer, which is what the stores "
+            "compare: an identifier this long is text, so compare it as a string"
+        )
     if isinstance(value, float) and not math.isfinite(value):
         raise ConfigError(f"filter values must be finite numbers, got {value!r}")
     if isinstance(value, str) and any(ord(c) < 32 and c not in "\t\n\r" for c in value):
@@ -261,8 +269,8 @@ _CONDITION = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(==|=|!=|>=|<=|>|<|~)\s*(.*?)\
 
 def parse_condition(text: str) -> Filter:
     """One CLI condition: ``kind=image``, ``page>=2``, ``kind=image,pdf_page`` (any of),
-    ``fields.brand!=acme``, ``caption~running shoes`` (words). Numbers are parsed for
-    ``page`` and ``fields.*``; everything after the operator is the value, as data."""
+    ``fields.brand!=acme``, ``caption~running shoes`` (words). Values are typed by the field
+    (see :func:`_typed_values`); everything after the operator is the value, as data."""
     match = _CONDITION.match(text)
     if match is None:
         raise ConfigError(
@@ -279,12 +287,11 @@ def parse_condition(text: str) -> Filter:
             raise ConfigError(f"{field}{op}{raw}: a range needs a number")
         key = {">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}[op]
         return Range(field=field, **{key: number})
-    values = [_typed_value(field, part) for part in raw.split(",")] if "," in raw else None
-    node: Filter
-    if values:
-        node = In(field=field, values=values)
-    else:
-        node = Eq(field=field, value=_typed_value(field, raw))
+    parts = raw.split(",") if "," in raw else [raw]
+    values = list(dict.fromkeys(v for part in parts for v in _typed_values(field, part)))
+    node: Filter = (
+        Eq(field=field, value=values[0]) if len(values) == 1 else In(field=field, values=values)
+    )
     return Not(filter=node) if op == "!=" else node
 
 
@@ -300,15 +307,35 @@ def _number(raw: str) -> int | float | None:
     return value if math.isfinite(value) else None
 
 
-def _typed_value(field: str, raw: str) -> Scalar:
+def _typed_values(field: str, raw: str) -> list[Scalar]:
+    """What a command-line value matches in ``field``: the field's own type decides.
+
+    Core fields have one type (``page`` integers, the rest text). A product column has
+    whatever type its catalog gave it, which the command line cannot know: the value matches
+    the column's text as written, and also the number (or boolean) it spells when it spells
+    one exactly. ``02139`` therefore matches the text ``02139`` only (never the number 2139),
+    ``123`` matches the text ``123`` and the number 123, and a 23-digit id (no store keeps
+    integers beyond 64 bits) is text.
+    """
     kind = CORE_FIELDS.get(field)
     if kind in ("keyword", "text"):
-        return raw
+        return [raw]
     number = _number(raw.strip())
     if kind == "integer":
         if not isinstance(number, int):
             raise ConfigError(f"{field} holds integers, not {raw!r}")
-        return number
+        return [number]
+    values: list[Scalar] = [raw]
     if raw in ("true", "false"):
-        return raw == "true"
-    return number if number is not None else raw
+        values.append(raw == "true")
+    elif number is not None and _spells(raw, number):
+        values.append(number)
+    return values
+
+
+def _spells(raw: str, number: int | float) -> bool:
+    """Whether ``raw`` is the canonical spelling of ``number`` (no padding, sign or exponent
+    that the text would keep and the number would lose)."""
+    if isinstance(number, int):
+        return str(number) == raw and number in _INT64
+    return repr(number) == raw

@@ -12,12 +12,14 @@ import os
 from pathlib import Path
 from typing import Any
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    DotEnvSettingsSource,
+    InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    TomlConfigSettingsSource,
 )
 
 from mmingest.schemas.collection import validate_collection_name
@@ -38,6 +40,8 @@ from mmingest.schemas.config import (
     StoreConfig,
     SyncConfig,
 )
+from mmingest.schemas.errors import ConfigError
+from mmingest.schemas.settings_sources import CheckedTomlSource, unknown_settings
 
 CONFIG_FILE_VARIABLE = "MMINGEST_CONFIG"
 DEFAULT_CONFIG_FILE = "mmingest.toml"
@@ -96,6 +100,14 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _default_weights_digests(self) -> Settings:
+        if isinstance(self.embedder, ClipEmbedderConfig) and self.embedder.weights_digests is None:
+            path = self.state_dir / "weights-digests.json"
+            embedder = self.embedder.model_copy(update={"weights_digests": path})
+            object.__setattr__(self, "embedder", embedder)
+        return self
+
+    @model_validator(mode="after")
     def _default_cache_path(self) -> Settings:
         if self.embedding_cache.path is None:
             path = self.state_dir / "embedding-cache.sqlite3"
@@ -111,10 +123,12 @@ class Settings(BaseSettings):
         if not isinstance(embedder, RemoteEmbedderConfig):
             return self
         updates: dict[str, Any] = {}
+        # The process environment first, then .env (where MMINGEST_* settings are read too).
+        variables = {**_dotenv(self.model_config.get("env_file")), **os.environ}
         for field, names in embedder.ENV_FALLBACKS.items():
             if getattr(embedder, field) is not None:
                 continue
-            value = next((os.environ[n] for n in names if os.environ.get(n, "").strip()), None)
+            value = next((variables[n] for n in names if variables.get(n, "").strip()), None)
             if value is not None:
                 is_secret = type(embedder).model_fields[field].annotation == SecretStr | None
                 updates[field] = SecretStr(value.strip()) if is_secret else value.strip()
@@ -131,10 +145,32 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = Path(os.environ.get(CONFIG_FILE_VARIABLE, DEFAULT_CONFIG_FILE))
-        toml_settings = TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
+        named = os.environ.get(CONFIG_FILE_VARIABLE, "").strip()
+        toml_file = Path(named or DEFAULT_CONFIG_FILE)
+        toml_settings = CheckedTomlSource(settings_cls, toml_file, named=bool(named))
+        # Unknown names are errors with a suggestion (MMINGEST_COLECTION, [embeder], colection =)
+        # rather than settings silently left at their defaults.
+        given = init_settings.init_kwargs if isinstance(init_settings, InitSettingsSource) else {}
+        dotenv = dotenv_settings if isinstance(dotenv_settings, DotEnvSettingsSource) else None
+        problems = unknown_settings(
+            settings_cls,
+            arguments=given,
+            environment=os.environ,
+            dotenv=dotenv.env_vars if dotenv is not None else {},
+            toml=toml_settings.toml_data,
+            toml_file=toml_file,
+        )
+        if problems:
+            raise ConfigError("; ".join(problems))
         return (init_settings, env_settings, dotenv_settings, toml_settings, file_secret_settings)
 
     def redacted(self) -> dict[str, Any]:
         """The settings as plain data with every secret masked (for display)."""
         return self.model_dump(mode="json")
+
+
+def _dotenv(env_file: Any) -> dict[str, str]:
+    """The variables of the configured ``.env`` file (empty when there is none)."""
+    if not isinstance(env_file, str | Path) or not Path(env_file).is_file():
+        return {}
+    return {name: value for name, value in dotenv_values(env_file).items() if value is not None}

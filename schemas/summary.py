@@ -29,6 +29,9 @@ class Failure(BaseModel):
     reason: str
     message: str
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    tenant: str | None = None
+    """The tenant whose run failed (None: no tenant), so one tenant's retry leaves the others'
+    records alone."""
 
     @classmethod
     def of(cls, uri: str, stage: str, error: BaseException) -> Failure:
@@ -95,6 +98,10 @@ class RunSummary(BaseModel):
         default_factory=dict,
         description="Dry runs: images, texts and text characters that would be embedded.",
     )
+    # Progress (not part of the summary's data): listed objects, once the listing is complete,
+    # and how many of them are done; a progress display shows a total and an ETA from these.
+    listed: int | None = Field(None, exclude=True)
+    objects_done: int = Field(0, exclude=True)
 
     def add_usage(self, usage: EmbedderUsage) -> None:
         """Count an embedder's usage during this run (a :meth:`EmbedderUsage.since` delta)."""

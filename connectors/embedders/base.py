@@ -10,12 +10,45 @@ import numpy.typing as npt
 from PIL import Image
 
 from mmingest.schemas.embedding import EmbedderInfo, EmbedderUsage, InputKind
+from mmingest.schemas.errors import InvalidInput
 
 Vectors = npt.NDArray[np.float32]
 """A (n, dimension) float32 matrix, one row per input, in input order."""
 
 MixedInput = Sequence[str | Image.Image]
 """Texts and images in reading order, embedded together into one vector."""
+
+
+class DegenerateVector(InvalidInput):
+    """An embedder returned a vector with no direction (NaN, infinite, overflowing or zero)."""
+
+
+def vector_problem(row: npt.NDArray[np.floating]) -> str | None:
+    """Why ``row`` cannot be stored or searched with, or None when its norm is finite and > 0.
+
+    Cosine needs a direction: a NaN or infinite component, a norm that overflows (a component
+    of 1e308) or an all-zero vector has none, and normalising one yields zeros or NaNs.
+    """
+    values = np.asarray(row, dtype=np.float64)
+    if not np.all(np.isfinite(values)):
+        return "has NaN or infinite components"
+    with np.errstate(over="ignore"):
+        norm = float(np.linalg.norm(values))
+    if not np.isfinite(norm):
+        return "has a norm that overflows (a component near the float limit)"
+    if norm <= 0:
+        return "is all zeros"
+    return None
+
+
+def check_vector(row: npt.NDArray[np.floating], what: str) -> None:
+    """Raise :class:`DegenerateVector` when ``row`` has no finite, positive norm."""
+    problem = vector_problem(row)
+    if problem is not None:
+        raise DegenerateVector(
+            f"the embedder returned a vector for {what} that {problem}: refused (its norm must "
+            "be finite and positive); check the embedder or provider"
+        )
 
 
 @runtime_checkable

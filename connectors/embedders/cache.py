@@ -2,7 +2,8 @@
 
 :class:`CachedEmbedder` wraps any :class:`~mmingest.connectors.embedders.base.Embedder`. Each
 input's
-key is a SHA-256 over (provider, model, dimension, embedding type, input kind, content hash),
+key is a SHA-256 over (provider, model, dimension, embedding type, input kind, the weights'
+digest of a local model, content hash),
 where the content hash covers the text, the image's pixels as the embedder receives them, or
 every part of a mixed input. Vectors live in one SQLite file (:class:`EmbeddingCache`) in WAL
 mode, shared safely by threads and processes. Keys are only ever values inside that file,
@@ -193,7 +194,9 @@ class CachedEmbedder:
 
     def _key(self, kind: str, content: str) -> str:
         info = self.inner.info
-        identity = (info.provider, info.model, str(info.dimension), info.embedding_type, kind)
+        identity = [info.provider, info.model, str(info.dimension), info.embedding_type, kind]
+        if info.weights is not None:  # a different checkpoint under the same name
+            identity.append(info.weights)
         return hashlib.sha256("\0".join((*identity, content)).encode()).hexdigest()
 
     def _through(

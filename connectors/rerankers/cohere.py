@@ -11,8 +11,8 @@ from pydantic import SecretStr
 from mmingest.connectors.embedders.cohere.embedder import translate_api_error
 from mmingest.connectors.embedders.remote import api_key
 from mmingest.connectors.embedders.remote.errors import unavailable
+from mmingest.connectors.extras import needs_extra
 from mmingest.connectors.rerankers.base import document_of
-from mmingest.schemas.errors import ConfigError
 from mmingest.schemas.query import Hit
 
 _ENV = ("CO_API_KEY",)
@@ -39,14 +39,10 @@ class CohereReranker:
         timeout_s: float = 60.0,
         max_chars: int = 4096,
     ) -> None:
-        try:
+        with needs_extra("Cohere rerank", "cohere"):
             import cohere
             import httpx
             from cohere.core.api_error import ApiError
-        except ImportError as error:
-            raise ConfigError(
-                "Cohere rerank needs the cohere SDK: pip install 'mmingest[cohere]'"
-            ) from error
         secret = SecretStr(api_key) if isinstance(api_key, str) else api_key
         self._key = _key(secret)
         self._api_error: type[Exception] = ApiError

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from mmingest.connectors.extras import needs_extra
 from mmingest.connectors.sources.base import Blob, Source
 from mmingest.schemas.config import SourceConfig
 from mmingest.schemas.errors import ConfigError
@@ -50,7 +51,8 @@ def open_source(uri: str, config: SourceConfig | None = None) -> Source:
     if factory is None:
         known = ", ".join(f"{name}://" for name in sorted(SOURCES))
         raise ConfigError(f"unsupported source {uri!r}: known schemes are {known} or a local path")
-    return factory(uri, config or SourceConfig())
+    with needs_extra(f"the {scheme}:// source"):
+        return factory(uri, config or SourceConfig())
 
 
 __all__ = ["SOURCES", "Blob", "Source", "open_source", "scheme_of"]

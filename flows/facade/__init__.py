@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mmingest.pipelines.query import Retriever, display_uri
-    from mmingest.schemas.errors import ConfigError, MmingestError
+    from mmingest.schemas.errors import ConfigError, MissingExtra, MmingestError
     from mmingest.schemas.filters import all_of, any_of, between, either, eq, parse_condition, words
     from mmingest.schemas.query import FusionMethod, Hit, HybridQuery, SearchMode
     from mmingest.schemas.settings import Settings
@@ -44,6 +44,7 @@ _EXPORTS = {
     "FusionMethod": "mmingest.schemas.query",
     "MmingestError": "mmingest.schemas.errors",
     "ConfigError": "mmingest.schemas.errors",
+    "MissingExtra": "mmingest.schemas.errors",
     "eq": "mmingest.schemas.filters",
     "any_of": "mmingest.schemas.filters",
     "between": "mmingest.schemas.filters",
@@ -58,6 +59,7 @@ __all__ = [
     "FusionMethod",
     "Hit",
     "HybridQuery",
+    "MissingExtra",
     "MmingestError",
     "Retriever",
     "SearchMode",

@@ -52,7 +52,8 @@ class PreparedBatch:
     """Store ids (see ``ExtractContext.store_id``) of points to delete."""
     commit: bool = False
     """This batch completes a document: write it only if the document's earlier batches were
-    all written (page 1 goes last, so a stored page 1 means a complete document)."""
+    all written. (Completeness itself is checked page by page on the next run: every page
+    records the document's page count, see ``extract.pdfs.document_hash``.)"""
     record_ids: list[str] = field(default_factory=list)
     """Store ids of catalog records read (changed or not), so a sync can find removed ones."""
     shielded_sources: list[str] = field(default_factory=list)
@@ -62,6 +63,8 @@ class PreparedBatch:
     images_lost: dict[str, int] = field(default_factory=dict)
     """Records that landed without an image although they referenced one, per reason."""
     task: int = -1
+    objects: int = 0
+    """Listed objects this batch finishes (on a task's last batch), for progress."""
 
 
 @dataclass

@@ -9,15 +9,19 @@ by ``catalog.max_json_bytes``).
 from __future__ import annotations
 
 import base64
+import codecs
+import csv as pycsv
 import datetime as dt
 import decimal
+import io
 import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import IO, Any
 
+from mmingest.pipelines.jsonlimits import JsonTooDeep, check_depth, load_json
 from mmingest.schemas.config import CatalogConfig
 from mmingest.schemas.errors import InvalidInput
 
@@ -70,8 +74,11 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def _decoded(batch: Any, numbers: Iterable[int]) -> Iterator[Row]:
-    """Rows of a record batch, decoding string columns strictly so bad bytes fail one row."""
+def _decoded(batch: Any, numbers: Iterable[int], *, marked: bool = False) -> Iterator[Row]:
+    """Rows of a record batch, decoding string columns strictly so bad bytes fail one row.
+
+    ``marked``: the bytes went through :class:`_MarkedUtf8`, so invalid ones are marked.
+    """
     import pyarrow as pa
 
     columns: dict[str, list[Any]] = {}
@@ -93,11 +100,16 @@ def _decoded(batch: Any, numbers: Iterable[int]) -> Iterator[Row]:
                 except UnicodeDecodeError as error:
                     problem = f"column {name!r} holds bytes that are not UTF-8 (at {error.start})"
                     break
+                if marked and _NOT_UTF8 in value:
+                    at = value.index(_NOT_UTF8)
+                    problem = f"column {name!r} holds bytes that are not UTF-8 (at {at})"
+                    break
             values[name] = value
         yield Row(number, error=problem) if problem else Row(number, values=values)
 
 
 def _parquet(handle: IO[bytes], batch_size: int) -> tuple[list[str], Iterator[list[Row]]]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
@@ -111,7 +123,8 @@ def _parquet(handle: IO[bytes], batch_size: int) -> tuple[list[str], Iterator[li
             for batch in parquet.iter_batches(batch_size=batch_size):
                 yield list(_decoded(batch, range(row, row + batch.num_rows)))
                 row += batch.num_rows
-        except OSError as error:
+        except (OSError, ValueError, pa.ArrowException) as error:
+            # ArrowInvalid (a ValueError), ArrowIOError, out-of-bounds dictionary indexes...
             raise CatalogError(
                 f"the Parquet file is damaged after row {row - 1}: {error}"
             ) from error
@@ -132,7 +145,7 @@ def _csv(
     def skip(row: Any) -> str:
         message = (
             f"has {row.actual_columns} fields, expected {row.expected_columns}: "
-            f"{(row.text or '')[:120]!r}"
+            f"{(row.text or '').replace(_NOT_UTF8, '?')[:120]!r}"
         )
         if row.number is not None:
             broken_lines.add(row.number)
@@ -140,15 +153,23 @@ def _csv(
         fresh.append(Row(row.number, error=f"{where} {message}"))
         return "skip"
 
+    # Every column is read as text: inferring types from the first block turned ids 00123
+    # and 0123 into 123, zip 02139 into 2139, and failed the whole file at the first odd value
+    # after it. Declared types (catalog.column_types) are applied per record instead.
+    header, handle = _peek_header(io.BufferedReader(_MarkedUtf8(handle)), delimiter)
     try:
         reader = csv.open_csv(
             handle,
             # Single-threaded parsing is what gives broken rows their line numbers.
             read_options=csv.ReadOptions(block_size=1 << 20, use_threads=False),
             parse_options=csv.ParseOptions(delimiter=delimiter, invalid_row_handler=skip),
-            convert_options=csv.ConvertOptions(check_utf8=False),
+            convert_options=csv.ConvertOptions(
+                check_utf8=False, column_types={name: pa.string() for name in header}
+            ),
         )
     except (pa.ArrowInvalid, OSError) as error:
+        if "Empty CSV file" in str(error):
+            return header, iter(())  # a header without a line end, or nothing at all
         raise CatalogError(f"not a readable CSV file: {error}") from error
 
     def line_numbers() -> Iterator[int]:
@@ -165,7 +186,7 @@ def _csv(
         try:
             for block in reader:
                 # Broken rows of this block are known now: valid rows take the other lines.
-                pending += list(_decoded(block, numbers))
+                pending += list(_decoded(block, numbers, marked=True))
                 pending += fresh
                 fresh.clear()
                 while len(pending) >= batch_size:
@@ -176,7 +197,140 @@ def _csv(
         if pending:
             yield pending
 
-    return list(reader.schema.names), batches()
+    names = list(reader.schema.names)
+    if any(_NOT_UTF8 in name for name in names):
+        raise CatalogError("the CSV header is not UTF-8 text: save the catalog as UTF-8")
+    return names, batches()
+
+
+class _Replay(io.RawIOBase):
+    """A stream that yields ``prefix`` and then the rest of ``handle``."""
+
+    def __init__(self, prefix: bytes, handle: IO[bytes]) -> None:
+        self._prefix = memoryview(prefix)
+        self._handle = handle
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        target = memoryview(buffer).cast("B")
+        if self._prefix:
+            count = min(len(target), len(self._prefix))
+            target[:count] = self._prefix[:count]
+            self._prefix = self._prefix[count:]
+            return count
+        data = self._handle.read(len(target))
+        target[: len(data)] = data
+        return len(data)
+
+
+_NOT_UTF8 = "\ufdd0"
+"""Stands for bytes that are not UTF-8 (a Unicode noncharacter: never in real text)."""
+
+
+def _mark_not_utf8(error: UnicodeError) -> tuple[str, int]:
+    assert isinstance(error, UnicodeDecodeError)
+    return _NOT_UTF8 * (error.end - error.start), error.end
+
+
+codecs.register_error("mmingest-mark-not-utf8", _mark_not_utf8)
+
+
+class _MarkedUtf8(io.RawIOBase):
+    """``handle``'s bytes with every invalid UTF-8 sequence replaced by a marked character.
+
+    pyarrow decodes a broken row's text before calling our invalid-row handler: bytes that
+    are not UTF-8 there fail the whole file. Marked, they stay valid for pyarrow, and the row
+    that holds them is reported as not UTF-8 (:func:`_decoded`).
+    """
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self._handle = handle
+        self._decoder = codecs.getincrementaldecoder("utf-8")("mmingest-mark-not-utf8")
+        self._pending = b""
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        target = memoryview(buffer).cast("B")
+        while not self._pending and not self._done:
+            chunk = self._handle.read(max(len(target), 1 << 16))
+            self._done = not chunk
+            self._pending = self._decoder.decode(chunk, final=self._done).encode("utf-8")
+        count = min(len(target), len(self._pending))
+        target[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        return count
+
+
+_HEADER_PEEK = 64 * 1024
+
+
+def _peek_header(handle: IO[bytes], delimiter: str) -> tuple[list[str], IO[bytes]]:
+    """The CSV header's column names, and a stream that still starts at the header."""
+    prefix = b""
+    while True:
+        chunk = handle.read(_HEADER_PEEK)
+        prefix += chunk
+        text = prefix.decode("utf-8-sig", errors="replace")
+        lines = io.StringIO(text, newline="")
+        try:
+            header = next(pycsv.reader(lines, delimiter=delimiter), [])
+        except pycsv.Error:
+            header = []
+        # A header is complete once the reader consumed a whole record before the data ended.
+        if not chunk or lines.tell() < len(text):
+            break
+    return header, io.BufferedReader(_Replay(prefix, handle))
+
+
+def apply_column_types(values: dict[str, Any], types: Mapping[str, str]) -> dict[str, Any]:
+    """``values`` with the declared columns converted; raises ValueError naming the column."""
+    if not types:
+        return values
+    typed = dict(values)
+    for name, kind in types.items():
+        value = values.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            typed[name] = None if value is None or kind != "text" else value
+            continue
+        try:
+            typed[name] = _converted(value, kind)
+        except (TypeError, ValueError, OverflowError):
+            shown = repr(value)[:60]
+            raise ValueError(
+                f"column {name!r} is declared {kind} (catalog.column_types) but holds {shown}"
+            ) from None
+    return typed
+
+
+_TRUE = frozenset({"true", "yes", "1", "y", "t"})
+_FALSE = frozenset({"false", "no", "0", "n", "f"})
+
+
+def _converted(value: Any, kind: str) -> Any:
+    if kind == "text":
+        return value if isinstance(value, str) else json.dumps(value)
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        if kind == "boolean" and isinstance(value, bool):
+            return value
+        raise TypeError(type(value).__name__)
+    text = str(value).strip()
+    if kind == "integer":
+        return int(text)
+    if kind == "number":
+        number = float(text)
+        if not math.isfinite(number):
+            raise ValueError(text)
+        return int(number) if text.lstrip("+-").isdigit() else number
+    if text.lower() in _TRUE:
+        return True
+    if text.lower() in _FALSE:
+        return False
+    raise ValueError(text)
 
 
 def _jsonl(handle: IO[bytes], batch_size: int) -> Iterator[list[Row]]:
@@ -185,7 +339,9 @@ def _jsonl(handle: IO[bytes], batch_size: int) -> Iterator[list[Row]]:
         if not line.strip():
             continue
         try:
-            value = json.loads(line.decode("utf-8"))
+            value = load_json(line.decode("utf-8"), f"line {number}")
+        except JsonTooDeep as error:
+            rows.append(Row(number, error=str(error)))
         except UnicodeDecodeError as error:
             rows.append(Row(number, error=f"line {number} is not UTF-8 (at byte {error.start})"))
         except json.JSONDecodeError as error:
@@ -210,18 +366,29 @@ def _json(handle: IO[bytes], batch_size: int, max_bytes: int) -> Iterator[list[R
             f"({max_bytes:,}): use JSON Lines (one object per line) to stream it"
         )
     try:
-        document = json.loads(data.decode("utf-8"))
+        # Records are checked one by one below: one deep record fails only itself.
+        document = load_json(data.decode("utf-8"), "the JSON catalog", limit=None)
+    except JsonTooDeep as error:
+        raise CatalogError(str(error)) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise CatalogError(f"not a valid UTF-8 JSON file: {error}") from error
     if not isinstance(document, list):
         raise CatalogError("a JSON catalog must be an array of objects")
     for start in range(0, len(document), batch_size):
         yield [
-            Row(start + offset + 1, values=item)
-            if isinstance(item, dict)
-            else Row(start + offset + 1, error=f"item {start + offset + 1} is not a JSON object")
+            _json_record(start + offset + 1, item)
             for offset, item in enumerate(document[start : start + batch_size])
         ]
+
+
+def _json_record(number: int, item: Any) -> Row:
+    if not isinstance(item, dict):
+        return Row(number, error=f"item {number} is not a JSON object")
+    try:
+        check_depth(item, f"item {number}")
+    except JsonTooDeep as error:
+        return Row(number, error=str(error))
+    return Row(number, values=item)
 
 
 def read_catalog(

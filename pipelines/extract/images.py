@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from mmingest.connectors.sources.base import Blob
-from mmingest.pipelines.captions import SidecarError, caption_from_sidecar, clean_caption
+from mmingest.pipelines.captions import (
+    SidecarError,
+    caption_from_sidecar,
+    clean_caption,
+    truncation_warning,
+)
 from mmingest.pipelines.extract.base import (
     ExtractContext,
     Prepared,
@@ -62,9 +67,6 @@ def prepare_images(candidates: list[ImageCandidate], context: ExtractContext) ->
     todo = {c.image.key: c for c in candidates if stored.get(c.image_id) != c.content_hash}
     batch.unchanged = len(candidates) - len(todo)
     classify(batch, [c.image_id for c in todo.values()], stored)
-    if context.dry_run:
-        add_estimate(batch, images=len(todo), texts=sum(1 for c in todo.values() if c.sidecars))
-        return batch
     sidecars = context.read_many(
         list(
             dict.fromkeys(
@@ -72,6 +74,18 @@ def prepare_images(candidates: list[ImageCandidate], context: ExtractContext) ->
             )
         )
     )
+    if context.dry_run:
+        # Sidecars are small: read them to count caption characters; captions embedded in
+        # the images themselves (metadata, XMP, EXIF) would need every image read, so a dry
+        # run counts sidecar captions only.
+        captions = [_dry_run_caption(c, sidecars, config.max_caption_chars) for c in todo.values()]
+        add_estimate(
+            batch,
+            images=len(todo),
+            texts=sum(1 for caption in captions if caption),
+            chars=sum(len(caption or "") for caption in captions),
+        )
+        return batch
     images = context.read_stream([(key, config.max_object_bytes) for key in todo])
     for key, content in images:
         candidate = todo[key]
@@ -89,6 +103,9 @@ def prepare_images(candidates: list[ImageCandidate], context: ExtractContext) ->
         except (InvalidInput, TransientError) as error:
             batch.failures.append(Failure.of(uri, Stage.DECODE, error))
             continue
+        cut = truncation_warning(caption or decoded.description, max_chars=config.max_caption_chars)
+        if cut is not None:
+            batch.warnings.append(Failure.of(uri, Stage.DECODE, cut))
         asset = Asset(
             kind=AssetKind.IMAGE,
             source_uri=uri,
@@ -104,3 +121,13 @@ def prepare_images(candidates: list[ImageCandidate], context: ExtractContext) ->
         )
         batch.items.append(Prepared(asset, (decoded.pixels,)))
     return batch
+
+
+def _dry_run_caption(
+    candidate: ImageCandidate, sidecars: Mapping[str, Blob | Exception], max_chars: int
+) -> str | None:
+    try:
+        caption = sidecar_caption(candidate, sidecars)
+    except (InvalidInput, TransientError, SidecarError):
+        return None  # the real run reports it
+    return clean_caption(caption, max_chars=max_chars)

@@ -13,13 +13,14 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from mmingest.connectors.extras import import_extra
 from mmingest.pipelines.captions import clean_caption
 from mmingest.pipelines.extract.base import ExtractContext, Prepared, PreparedBatch, add_estimate
 from mmingest.pipelines.images import normalize_image
 from mmingest.pipelines.stages import chunked
 from mmingest.schemas.assets import Asset, AssetKind
 from mmingest.schemas.config import PdfConfig
-from mmingest.schemas.errors import ConfigError, InvalidInput, TransientError
+from mmingest.schemas.errors import EmptyObject, InvalidInput, TransientError
 from mmingest.schemas.objects import ObjectInfo
 from mmingest.schemas.points import point_id
 from mmingest.schemas.summary import Failure, Stage
@@ -54,15 +55,13 @@ def pdf_content_hash(obj: ObjectInfo, config: PdfConfig) -> str:
 
 
 def _import_pdfium() -> Any:
-    try:
-        import pypdfium2
-    except ImportError as error:
-        raise ConfigError("PDF ingestion needs pypdfium2: pip install 'mmingest[pdf]'") from error
-    return pypdfium2
+    return import_extra("pypdfium2", "PDF ingestion")
 
 
 def open_document(data: bytes, config: PdfConfig) -> Any:
     """Open a PDF, raising :class:`PdfError` with the specific reason when it cannot be."""
+    if not data:
+        raise EmptyObject("the object is empty (0 bytes)")
     pdfium = _import_pdfium()
     password = config.password.get_secret_value() if config.password else None
     try:
@@ -92,14 +91,24 @@ def open_document(data: bytes, config: PdfConfig) -> Any:
 
 def render_page(document: Any, index: int, config: PdfConfig) -> tuple[Any, str]:
     """The page rendered within the pixel budget, and its text."""
+    pdfium = _import_pdfium()
     with _PDFIUM:
-        page = document[index]
+        try:
+            page = document[index]
+        except pdfium.PdfiumError as error:
+            raise PdfError(
+                f"page {index + 1} cannot be loaded although the page tree declares "
+                f"{len(document)} pages (a wrong /Count or a damaged or cyclic page tree)"
+            ) from error
         try:
             width, height = page.get_size()
             if width <= 0 or height <= 0:
                 raise PdfError(f"page {index + 1} has an empty page box ({width}x{height} pt)")
             scale = min(config.dpi / 72.0, math.sqrt(config.max_pixels / (width * height)))
-            bitmap = page.render(scale=scale)
+            try:
+                bitmap = page.render(scale=scale)
+            except pdfium.PdfiumError as error:
+                raise PdfError(f"page {index + 1} cannot be rendered: {error}") from error
             image = bitmap.to_pil()
             textpage = page.get_textpage()
             text = textpage.get_text_bounded()
@@ -109,6 +118,27 @@ def render_page(document: Any, index: int, config: PdfConfig) -> tuple[Any, str]
     return image, text
 
 
+def page_text(document: Any, index: int) -> str:
+    """The text of a page, without rendering it (what a dry run counts).
+
+    A page that cannot be loaded (a lying /Count) has no text to estimate; the real run
+    reports it.
+    """
+    pdfium = _import_pdfium()
+    with _PDFIUM:
+        try:
+            page = document[index]
+        except pdfium.PdfiumError:
+            return ""
+        try:
+            textpage = page.get_textpage()
+            text = str(textpage.get_text_bounded())
+            textpage.close()
+        finally:
+            page.close()
+    return text
+
+
 def _title(document: Any) -> str | None:
     with _PDFIUM:
         title = document.get_metadata_dict().get("Title")
@@ -116,21 +146,56 @@ def _title(document: Any) -> str | None:
 
 
 def _page_order(page_count: int) -> list[int]:
-    # Page 1 goes last: a stored page 1 with the current hash then means the whole document
-    # landed, which is what the unchanged check looks at (a run killed mid-document redoes it).
+    # Page 1 goes last: it names the document's page count (see ``document_hash``), so a run
+    # killed mid-document leaves no first page behind to vouch for pages that never landed.
     return [*range(2, page_count + 1), 1]
+
+
+def document_hash(content_hash: str, page_count: int) -> str:
+    """The hash every page of a document is stored with: its version and its page count.
+
+    The count makes a document's completeness checkable from any one stored page: the
+    document is complete only when all ``page_count`` pages carry this hash.
+    """
+    return f"{content_hash}:{page_count}"
+
+
+def _stored_page_count(stored_hash: str | None, content_hash: str) -> int | None:
+    """The page count a stored page of this document version records, if it is one."""
+    if stored_hash is None:
+        return None
+    version, _, count = stored_hash.rpartition(":")
+    return int(count) if version == content_hash and count.isdigit() else None
+
+
+def _stored_pages(uri: str, context: ExtractContext, page_count: int) -> dict[int, str]:
+    """The stored hash of each page of the document that is in the store."""
+    found: dict[int, str] = {}
+    for numbers in chunked(range(1, page_count + 1), _STALE_PAGE_LOOKUP):
+        ids = {point_id(uri, str(n)): n for n in numbers}
+        found.update({ids[i]: h for i, h in context.stored_hashes(list(ids)).items()})
+    return found
 
 
 def extract_pdf(
     obj: ObjectInfo, context: ExtractContext, config: PdfConfig
 ) -> Iterator[PreparedBatch]:
-    """The pages of one PDF, ``batch_size`` at a time (nothing if the document is unchanged)."""
+    """The pages of one PDF that are not stored yet, ``batch_size`` at a time.
+
+    A document is complete only when every page is stored with the current document hash:
+    a complete document yields nothing to embed (it is read only when a page is missing or
+    stale), and an incomplete one yields just its missing and stale pages.
+    """
     content_hash = pdf_content_hash(obj, config)
     first_page = point_id(obj.uri, "1")
     previous = context.stored_hashes([first_page]).get(first_page)
-    if previous == content_hash:
-        yield PreparedBatch(seen=1, unchanged=1)
-        return
+    recorded = _stored_page_count(previous, content_hash)
+    if recorded is not None:
+        stored = _stored_pages(obj.uri, context, recorded)
+        if all(stored.get(n) == previous for n in range(1, recorded + 1)):
+            # Counted in items (pages), as on the run that embedded them.
+            yield PreparedBatch(seen=recorded, unchanged=recorded)
+            return
     blob = context.read_many([(obj.key, context.config.max_object_bytes)])[obj.key]
     if isinstance(blob, Exception):
         yield PreparedBatch(
@@ -139,7 +204,7 @@ def extract_pdf(
         return
     try:
         document = open_document(blob.data, config)
-    except PdfError as error:
+    except InvalidInput as error:
         yield PreparedBatch(
             seen=1, failures=[Failure.of(obj.uri, Stage.DECODE, error)], shielded_sources=[obj.uri]
         )
@@ -147,16 +212,37 @@ def extract_pdf(
     try:
         title = _title(document)
         page_count = len(document)
+        page_hash = document_hash(content_hash, page_count)
+        stored = _stored_pages(obj.uri, context, page_count)
+        landed = {n for n, stored_hash in stored.items() if stored_hash == page_hash}
+        todo = [n for n in _page_order(page_count) if n not in landed]
         if context.dry_run:
-            counted = PreparedBatch(seen=page_count)
-            setattr(counted, "new" if previous is None else "changed", page_count)
-            add_estimate(counted, images=page_count, texts=page_count)
+            counted = PreparedBatch(seen=page_count, unchanged=len(landed))
+            counted.new = sum(1 for n in todo if n not in stored)
+            counted.changed = len(todo) - counted.new
+            # The text is cheap to extract (no rendering) and is what a provider bills.
+            captions = [
+                clean_caption(
+                    page_text(document, n - 1)[: config.max_text_chars],
+                    max_chars=config.max_text_chars,
+                )
+                for n in todo
+            ]
+            add_estimate(
+                counted,
+                images=len(todo),
+                texts=sum(1 for caption in captions if caption),
+                chars=sum(len(caption or "") for caption in captions),
+            )
             yield counted
             return
-        batches = list(chunked(_page_order(page_count), context.config.batch_size))
+        batches = list(chunked(todo, context.config.batch_size))
+        if landed:
+            yield PreparedBatch(seen=len(landed), unchanged=len(landed))
         for position, numbers in enumerate(batches):
             batch = PreparedBatch(seen=len(numbers), commit=position == len(batches) - 1)
-            setattr(batch, "new" if previous is None else "changed", len(numbers))
+            batch.new = sum(1 for n in numbers if n not in stored)
+            batch.changed = len(numbers) - batch.new
             for number in numbers:
                 try:
                     image, text = render_page(document, number - 1, config)
@@ -170,7 +256,7 @@ def extract_pdf(
                     kind=AssetKind.PDF_PAGE,
                     source_uri=obj.uri,
                     part=str(number),
-                    content_hash=content_hash,
+                    content_hash=page_hash,
                     caption=clean_caption(
                         text[: config.max_text_chars], max_chars=config.max_text_chars
                     ),
@@ -183,7 +269,7 @@ def extract_pdf(
     finally:
         with _PDFIUM:
             document.close()
-    if previous is not None:
+    if previous is not None or len(landed) < len(stored):
         # The document changed: pages beyond its new length belong to the old version.
         stale: list[str] = []
         for numbers in chunked(range(page_count + 1, config.max_pages + 1), _STALE_PAGE_LOOKUP):

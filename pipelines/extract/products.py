@@ -11,7 +11,7 @@ from typing import Any
 from PIL import Image
 
 from mmingest.connectors.sources.base import Blob
-from mmingest.pipelines.captions import clean_caption
+from mmingest.pipelines.captions import clean_caption, truncation_warning
 from mmingest.pipelines.extract.base import (
     ExtractContext,
     Prepared,
@@ -22,6 +22,7 @@ from mmingest.pipelines.extract.base import (
 from mmingest.pipelines.extract.catalogs import (
     CatalogError,
     Row,
+    apply_column_types,
     catalog_format,
     check_columns,
     json_safe,
@@ -40,6 +41,10 @@ from mmingest.schemas.summary import Failure, Stage
 
 EXTRACTION_VERSION = "products-2"
 """Bump when record mapping changes, to re-embed products on the next run."""
+
+
+class EmptyCatalog(InvalidInput):
+    """A catalog with no records: skipped and reported as a warning, not dead-lettered."""
 
 
 class RecordError(InvalidInput):
@@ -69,6 +74,15 @@ def record_references(values: dict[str, Any], config: CatalogConfig) -> list[str
                 )
             references.append(item.strip())
     return references
+
+
+def record_text(values: dict[str, Any], config: CatalogConfig) -> str:
+    """A record's caption text before it is cut: its title and description."""
+    parts = [
+        values.get(column) if column else None
+        for column in (config.title_column, config.description_column)
+    ]
+    return ". ".join(part.strip() for part in parts if isinstance(part, str) and part.strip())
 
 
 def record_asset(
@@ -152,6 +166,11 @@ class CatalogExtraction:
                 shielded_sources=[self.obj.uri],
             )
             return
+        if self.obj.size == 0:
+            # Often an upload in progress: report it, and keep the catalog's stored records.
+            handle.close()
+            yield self._empty("the catalog is empty (0 bytes)", shield=True)
+            return
         with handle:
             try:
                 columns, batches = read_catalog(
@@ -160,14 +179,38 @@ class CatalogExtraction:
                 if columns is not None:
                     check_columns(columns, self.config)
                     self._columns_checked = True
+                records = 0
                 for rows in batches:
+                    records += len(rows)
                     yield self._prepare(rows)
+                if records == 0:
+                    yield self._empty("the catalog has no records (a header at most)", shield=False)
             except CatalogError as error:
                 yield PreparedBatch(
                     seen=1,
                     failures=[Failure.of(self.obj.uri, Stage.DECODE, error)],
                     shielded_sources=[self.obj.uri],
                 )
+
+    def _empty(self, why: str, *, shield: bool) -> PreparedBatch:
+        """An empty catalog: skipped (nothing to ingest) and reported as a warning."""
+        return PreparedBatch(
+            seen=1,
+            ignored=[(self.obj.key, why)],
+            warnings=[Failure.of(self.obj.uri, Stage.READ, EmptyCatalog(why))],
+            shielded_sources=[self.obj.uri] if shield else [],
+        )
+
+    def _typed(self, values: dict[str, Any]) -> dict[str, Any]:
+        # CSV carries no types of its own (its values stay text) and a JSON author may have
+        # written a number where text was meant: declared types apply to both. Parquet keeps
+        # its schema. A value that does not convert fails its record, not the catalog.
+        if catalog_format(self.obj.key) == "parquet":
+            return values
+        try:
+            return apply_column_types(values, self.config.column_types)
+        except ValueError as error:
+            raise RecordError(str(error)) from None
 
     def _check_first_record(self, rows: Sequence[Row]) -> None:
         # JSON records carry their own keys and may omit optional ones; the first readable
@@ -197,7 +240,7 @@ class CatalogExtraction:
                         raise RecordError(row.error or "unreadable record")
                     accepted, refused = self._resolve(record_references(row.values, self.config))
                     asset = record_asset(
-                        row.values,
+                        self._typed(row.values),
                         self.obj.uri,
                         self.config,
                         self.context.config.max_caption_chars,
@@ -210,6 +253,12 @@ class CatalogExtraction:
                     batch.shielded_sources = [self.obj.uri]
                     raise
                 batch.record_ids.append(self.context.store_id(asset.id))
+                cut = truncation_warning(
+                    record_text(row.values, self.config),
+                    max_chars=self.context.config.max_caption_chars,
+                )
+                if cut is not None:
+                    batch.warnings.append(Failure.of(where, Stage.DECODE, cut))
                 if not self._keys.add(asset.part):
                     raise RecordError(
                         f"duplicate {self.config.id_column} {asset.part!r} (an earlier record "

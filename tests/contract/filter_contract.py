@@ -22,10 +22,11 @@ from mmingest.schemas.filters import (
     either,
     eq,
     filter_words,
+    parse_condition,
     words,
 )
-from mmingest.schemas.points import IMAGE, Point
-from tests.contract.data import SPEC, make_pages, make_points, unit
+from mmingest.schemas.points import IMAGE, Point, point_id
+from tests.contract.data import SPEC, make_pages, make_points, payload, unit
 
 INJECTIONS = [
     'x" or 1==1 or "',
@@ -46,7 +47,9 @@ def _field(payload: dict, field: str) -> object:
 
 
 def reference(node: Filter, payload: dict) -> bool:
-    """What a filter means, evaluated in Python (a missing field satisfies no condition)."""
+    """What a filter means, evaluated in Python: a missing field satisfies no condition (so
+    ``not`` selects the points that lack it: ``fields.zip != x`` holds where there is no zip),
+    values match only values of their own type, and ranges compare numbers only."""
     if isinstance(node, All):
         return all(reference(child, payload) for child in node.filters)
     if isinstance(node, AnyOf):
@@ -61,6 +64,8 @@ def reference(node: Filter, payload: dict) -> bool:
     if isinstance(node, In):
         return any(value == v and type(value) is type(v) for v in node.values)
     if isinstance(node, Range):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False  # a range compares numbers: text that looks like one is not one
         bounds = [
             node.gt is None or value > node.gt,
             node.gte is None or value >= node.gte,
@@ -99,6 +104,56 @@ PRODUCT_CASES: list[tuple[str, Filter]] = [
 ]
 
 
+TYPED_COLUMNS: list[dict[str, object]] = [
+    {"zip": "02139", "sku": "00123", "big": "12345678901234567890123", "width": 639, "height": 10},
+    {"zip": "10001", "sku": "123", "width": 640, "height": 20},
+    {"width": 641, "height": 30},
+    {"zip": 2139, "sku": 123, "width": "642"},
+    {},
+]
+"""Product columns as catalogs store them: text that looks like a number (zip codes,
+zero-padded ids), real numbers, the same column typed differently, and missing columns."""
+
+TYPED_CASES: list[tuple[str, Filter]] = [
+    ("text that looks like a number", parse_condition("fields.zip=02139")),
+    (
+        "a number given on the command line matches text and number",
+        parse_condition("fields.sku=123"),
+    ),
+    ("zero-padded id", parse_condition("fields.sku=00123")),
+    ("number column", parse_condition("fields.width=640")),
+    ("list of mixed values", parse_condition("fields.sku=00123,123")),
+    ("not equal over a missing column", parse_condition("fields.zip!=02139")),
+    ("not equal, typed", ~eq("fields.zip", "10001")),
+    ("not of a range over a missing column", ~between("fields.height", gte=20)),
+    ("a 23-digit id is text", parse_condition("fields.big=12345678901234567890123")),
+]
+
+
+COMMAND_LINE: list[tuple[str, set[int]]] = [
+    ("fields.zip=02139", {0}),
+    ("fields.sku=123", {1, 3}),
+    ("fields.sku=00123", {0}),
+    ("fields.width=640", {1}),
+    ("fields.width=642", {3}),
+    ("fields.zip!=02139", {1, 2, 3, 4}),
+    ("fields.sku!=123", {0, 2, 4}),
+    ("fields.big=12345678901234567890123", {0}),
+]
+"""``--where`` conditions and the ``TYPED_COLUMNS`` rows each must select."""
+
+
+def typed_products() -> list[Point]:
+    points = []
+    for index, columns in enumerate(TYPED_COLUMNS):
+        uri = f"memory://contract/products.csv#{index}"
+        data = payload(uri, 300 + index, f"product {index}", None, None)
+        data["kind"] = "product"
+        data["fields"] = dict(columns)
+        points.append(Point(id=point_id(uri), vectors={IMAGE: unit(300 + index)}, payload=data))
+    return points
+
+
 class FilterContract:
     """Mixed into the store contract."""
 
@@ -127,6 +182,42 @@ class FilterContract:
         expected = {p.id for p in points if reference(node, p.payload)}
         assert expected
         assert self._filtered(store, node) == expected
+
+    @pytest.mark.parametrize(("name", "node"), TYPED_CASES, ids=[n for n, _ in TYPED_CASES])
+    def test_product_values_are_typed_by_the_column_and_missing_columns_agree(
+        self, store, name, node
+    ):
+        store.ensure_collection(SPEC)
+        points = typed_products()
+        store.upsert("contract", points)
+        if not store.capabilities.product_filters:
+            with pytest.raises(CapabilityMissing, match="fields"):
+                self._filtered(store, node)
+            return
+        expected = {p.id for p in points if reference(node, p.payload)}
+        assert self._filtered(store, node) == expected
+
+    @pytest.mark.parametrize(("condition", "rows"), COMMAND_LINE, ids=[c for c, _ in COMMAND_LINE])
+    def test_command_line_values_select_the_rows_a_user_means(self, store, condition, rows):
+        store.ensure_collection(SPEC)
+        points = typed_products()
+        store.upsert("contract", points)
+        node = parse_condition(condition)
+        expected = {points[row].id for row in rows}
+        assert {p.id for p in points if reference(node, p.payload)} == expected
+        if store.capabilities.product_filters:
+            assert self._filtered(store, node) == expected
+
+    def test_integers_beyond_64_bits_are_a_clear_error(self, store):
+        store.ensure_collection(SPEC)
+        store.upsert("contract", typed_products())
+        for build in (
+            lambda: eq("fields.big", 12345678901234567890123),
+            lambda: any_of("fields.big", [1, -(2**63) - 1]),
+            lambda: parse_condition("page=12345678901234567890123"),
+        ):
+            with pytest.raises(ConfigError, match="64-bit"):
+                self._filtered(store, build())
 
     def test_keyword_and_hybrid_channels_are_filtered_too(self, store):
         store.ensure_collection(SPEC)

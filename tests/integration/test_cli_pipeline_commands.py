@@ -63,8 +63,17 @@ def test_dry_run_then_sync_then_verify_and_fix(capsys, configured):
     assert code == 3
     assert (report["missing"], report["stale"], report["orphaned"]) == (1, 1, 1)
 
-    code, out, _ = cli(capsys, "verify", str(folder), "--fix")
-    assert code == 0 and "deleted" in out
+    code, out, _ = cli(capsys, "verify", str(folder))
+    assert code == 3
+    assert all(word in out for word in ("missing", "stale", "orphaned", "--fix"))
+    assert "plan for" not in out and "would add" not in out
+
+    code, out, _ = cli(capsys, "verify", str(folder), "--fix", "--json")
+    fixed = json.loads(out)["reconcile"]
+    assert code == 0 and fixed["found"] == {"missing": 1, "stale": 1, "orphaned": 1}
+    # After the fix nothing is left: "missing" is no longer the number just written.
+    assert fixed["remaining"] == {"not_written": 0, "orphaned": 0} and "missing" not in fixed
+    assert fixed["deleted"] == 1
     code, out, _ = cli(capsys, "verify", str(folder), "--json")
     assert code == 0
     assert json.loads(out)["reconcile"]["orphaned"] == 0
@@ -97,6 +106,23 @@ def test_retry_failed_reprocesses_dead_letters(capsys, configured, tmp_path):
     summary = json.loads(out.split("\n1 objects retried")[0])
     assert (summary["seen"], summary["written"]) == (1, 1)
     assert letters.read() == []
+
+
+def test_dead_letters_carry_the_tenant_and_retry_failed_keeps_to_its_own(
+    capsys, configured, tmp_path
+):
+    folder = configured
+    (folder / "broken.png").write_bytes(b"not yet an image")
+    for tenant in ("a", "b"):
+        code, _, _ = cli(capsys, "ingest", str(folder), "--tenant", tenant)
+        assert code == 3
+    letters = JsonlDeadLetters(tmp_path / "state" / "dead-letters", "mmingest")
+    assert sorted(f.tenant or "" for f in letters.read()) == ["a", "b"]
+
+    (folder / "broken.png").write_bytes(encode(picture("orange"), "PNG"))
+    code, out, _ = cli(capsys, "retry-failed", str(folder), "--tenant", "b")
+    assert code == 0 and "1 failures remain" in out
+    assert [f.tenant for f in letters.read()] == ["a"]  # tenant a's record is untouched
 
 
 @pytest.mark.slow

@@ -7,10 +7,10 @@ configuration below the gate is refused with its figures.
 
 from __future__ import annotations
 
-import builtins
 import copy
 import json
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ from PIL import Image
 from mmingest.connectors.embedders.clip import ClipEmbedder, gate, onnx_runtime, runtimes
 from mmingest.connectors.embedders.clip.calibration import captions, images
 from mmingest.schemas.config import ClipEmbedderConfig
-from mmingest.schemas.errors import ConfigError
+from mmingest.schemas.errors import ConfigError, MissingExtra
 from tests.support.models import build_tiny_clip, build_tiny_siglip
 
 CONFIGURATIONS = [("onnx", "fp32"), ("openvino", "fp32"), ("openvino", "bf16")]
@@ -156,19 +156,13 @@ def test_auto_takes_the_first_configuration_that_passes(tiny_clip_dir, exports, 
 
 
 def test_auto_falls_back_to_torch_without_runtime_packages(tiny_clip_dir, tmp_path, monkeypatch):
-    real_import = builtins.__import__
-
-    def no_runtimes(name, *args, **kwargs):
-        if name.split(".")[0] in {"onnxruntime", "openvino", "onnx"}:
-            raise ImportError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_runtimes)
+    for module in ("onnxruntime", "openvino", "onnx"):
+        monkeypatch.setitem(sys.modules, module, None)  # as if not installed
     embedder = _embedder(tiny_clip_dir, tmp_path, "auto", "auto")
     assert (embedder.runtime, embedder.precision, embedder.gate) == ("torch", "fp32", None)
     for runtime, extra in (("onnx", "mmingest[onnx]"), ("openvino", "mmingest[openvino]")):
         with pytest.raises(
-            ConfigError, match=rf"needs .*pip install '{re.escape(extra)}'"
+            MissingExtra, match=rf"needs .*pip install '{re.escape(extra)}'"
         ) as error:
             _embedder(tiny_clip_dir, tmp_path, runtime, "fp32")
         assert "\n" not in str(error.value)

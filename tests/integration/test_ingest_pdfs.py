@@ -49,9 +49,27 @@ def test_every_page_becomes_a_point_with_text_title_and_image(tmp_path, edge_sto
 def test_rerun_skips_unchanged_documents_without_opening_them(tmp_path, edge_store):
     folder = tmp_path / "pdfs"
     write_pdfs(folder)
-    run(folder, edge_store)
-    again = run(folder, edge_store)
-    assert (again.seen, again.unchanged, again.written) == (3, 3, 0)  # one per document
+    first = run(folder, edge_store)
+    # Counted in pages, like the first run (the stored page ids say how many; nothing is read).
+    reads: list[str] = []
+    source = LocalFolderSource(folder)
+    original = source.read
+
+    async def counted(key, **options):
+        reads.append(key)
+        return await original(key, **options)
+
+    source.read = counted  # type: ignore[method-assign]
+    again = ingest_pdfs(source, HashEmbedder(), edge_store, collection="docs")
+    assert (again.seen, again.unchanged, again.written) == (first.seen, first.seen, 0)
+    assert first.seen == edge_store.count("docs") > 3 and reads == []
+
+    # A document of more pages than one lookup covers is counted in full too.
+    big = tmp_path / "big"
+    big.mkdir()
+    (big / "long.pdf").write_bytes(corpus.simple_pdf(70))
+    assert run(big, edge_store).seen == 70
+    assert run(big, edge_store).unchanged == 70
 
 
 def test_a_shorter_new_version_drops_its_old_pages(tmp_path, edge_store):
@@ -74,7 +92,7 @@ def test_a_shorter_new_version_drops_its_old_pages(tmp_path, edge_store):
         ("encrypted.pdf", corpus.encrypted_pdf(), "pdf_error", "encrypted (set pdf.password)"),
         ("truncated.pdf", corpus.truncated_pdf(), "pdf_error", "not a readable PDF"),
         ("zero-pages.pdf", corpus.zero_page_pdf(), "pdf_error", "has no pages"),
-        ("empty.pdf", b"", "pdf_error", "not a readable PDF"),
+        ("empty.pdf", b"", "empty_object", "the object is empty (0 bytes)"),  # issue 12
         ("text.pdf", b"hello, not a pdf", "pdf_error", "not a readable PDF"),
     ],
 )

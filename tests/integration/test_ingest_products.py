@@ -67,6 +67,14 @@ def test_the_sample_parquet_catalog(tmp_path, edge_store):
     assert (again.unchanged, again.written) == (30, 0)
 
 
+def test_the_sample_catalog_ingests_with_the_default_settings(tmp_path, edge_store):
+    write_products(tmp_path / "shop", 5)
+    summary = run(tmp_path / "shop", edge_store, catalog=CatalogConfig())
+    assert (summary.written, summary.failed) == (5, 0), summary
+    hit = edge_store.query("shop", HybridQuery(keyword_text="umbrella", k=1))[0]
+    assert hit.payload["fields"]["sku"].startswith("SKU-")
+
+
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "json", "parquet"])
 def test_every_catalog_format(tmp_path, edge_store, fmt):
     tmp_path = tmp_path / "catalogs"
@@ -94,7 +102,8 @@ def test_every_catalog_format(tmp_path, edge_store, fmt):
         path.write_text(json.dumps(rows))
     else:
         pq.write_table(pa.Table.from_pylist(rows), path)
-    summary = run(tmp_path, edge_store)
+    # CSV values are text unless typed; JSON and Parquet keep their own types.
+    summary = run(tmp_path, edge_store, catalog=CatalogConfig(column_types={"price": "number"}))
     assert (summary.written, summary.failed, summary.ignored) == (2, 0, 1)  # the image is ignored
     found = {
         h.payload["fields"]["id"]: h

@@ -120,6 +120,20 @@ def test_clear_errors(corpus, tmp_path):
         retriever.search("   ")
 
 
+def test_a_query_vector_without_a_direction_is_refused(corpus):
+    _, _, _, store = corpus
+
+    class Broken(HashEmbedder):
+        def embed_texts(self, texts, *, kind=None):
+            vectors = super().embed_texts(texts)
+            vectors[:, 0] = float("nan")
+            return vectors
+
+    retriever = Retriever(store, Broken(32), collection="media")
+    with pytest.raises(InvalidInput, match="query text that has NaN or infinite components"):
+        retriever.search("a red circle", mode="dense")
+
+
 def test_empty_collection_and_k_beyond_it(tmp_path, edge_store):
     embedder = HashEmbedder(32)
     from mmingest.schemas.collection import CollectionSpec
@@ -202,7 +216,7 @@ def test_llamaindex_retriever_runs_the_frameworks_own_call(corpus):
 
     _, _, embedder, store = corpus
     retriever = Retriever(store, embedder, collection="media", tenant="acme")
-    li = MmingestRetriever(retriever, k=4)
+    li = MmingestRetriever(retriever, similarity_top_k=4)
     nodes = li.retrieve("umbrella inventory")
     expected = retriever.search("umbrella inventory", k=4)
     assert [n.node.node_id for n in nodes] == [h.id for h in expected]

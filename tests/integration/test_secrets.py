@@ -140,7 +140,7 @@ def test_canaries_never_leak(world, caplog, capfd, monkeypatch, ledger):
     seen += [failure.message for failure in report.summary.failures]
 
     # doctor: the effective configuration and every check.
-    code, output = cli(capfd, "doctor", source)
+    code, output = cli(capfd, "doctor", source, "--model")
     seen.append(output)
     assert code == 0, output
     assert "**********" in output  # ...and masks every secret it prints
@@ -150,7 +150,7 @@ def test_canaries_never_leak(world, caplog, capfd, monkeypatch, ledger):
     code, output = cli(capfd, "ingest", source, "--no-progress")
     seen.append(output)
     assert code == 1 and "CO_API_KEY" in output
-    code, output = cli(capfd, "doctor", source)
+    code, output = cli(capfd, "doctor", source, "--model")
     seen.append(output)
     assert code == 1 and "FAIL embedder" in output
 

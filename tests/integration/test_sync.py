@@ -11,7 +11,8 @@ import pytest
 from mmingest.connectors.sources import open_source
 from mmingest.connectors.sources.local import LocalFolderSource
 from mmingest.pipelines.ingest import Kind
-from mmingest.pipelines.samples import encode
+from mmingest.pipelines.query import Retriever
+from mmingest.pipelines.samples import encode, write_pdfs
 from mmingest.pipelines.sync import sync
 from mmingest.schemas.config import IngestConfig
 from tests.emulators.providers import CohereEmulator
@@ -171,6 +172,29 @@ def test_products_removed_from_a_catalog_are_deleted_unless_the_read_was_partial
     assert edge_store.count("p") == 1
 
 
+def test_a_dry_run_counts_the_characters_of_page_texts(tmp_path, edge_store):
+    write_pdfs(tmp_path / "docs")
+    embedder = HashEmbedder()
+    plan = sync(
+        LocalFolderSource(tmp_path / "docs"),
+        embedder,
+        edge_store,
+        collection="pages",
+        config=CONFIG,
+        dry_run=True,
+    )
+    assert embedder.calls == []
+    # What the real run then embeds: every page's caption, character for character.
+    sync(LocalFolderSource(tmp_path / "docs"), embedder, edge_store, collection="pages",
+         config=CONFIG)  # fmt: skip
+    retriever = Retriever(edge_store, embedder, collection="pages")
+    hits = retriever.search("page", k=100, mode="dense")
+    assert len(hits) == plan.summary.estimate["images"]
+    captions = [hit.caption or "" for hit in hits]
+    assert plan.summary.estimate["texts"] == sum(1 for c in captions if c) > 0
+    assert plan.summary.estimate["text_chars"] == sum(len(c) for c in captions) > 0
+
+
 def test_a_dry_run_writes_nothing(tmp_path, edge_store):
     folder = tmp_path / "pics"
     folder.mkdir()
@@ -187,7 +211,8 @@ def test_a_dry_run_writes_nothing(tmp_path, edge_store):
         dry_run=True,
     )
     assert (plan.summary.new, plan.summary.written) == (3, 0)
-    assert plan.summary.estimate == {"images": 3, "texts": 1, "text_chars": 0}
+    # Sidecar captions are read (they are small) so their characters are counted.
+    assert plan.summary.estimate == {"images": 3, "texts": 1, "text_chars": len("a caption")}
     assert plan.summary.balanced
     assert embedder.calls == []
     assert "dry" not in edge_store.list_collections()
@@ -208,3 +233,20 @@ def test_a_dry_run_writes_nothing(tmp_path, edge_store):
     assert len(embedder.calls) == calls
     assert edge_store.count("dry") == 3
     assert json.dumps(plan.summary.model_dump(mode="json"))
+
+
+def test_the_summary_knows_the_listing_total_for_progress(tmp_path, edge_store):
+    from mmingest.pipelines.ingest import Ingestion
+
+    write_pdfs(tmp_path / "docs")
+    (tmp_path / "docs" / "notes.txt").write_text("not an input")
+    seen: list[tuple[int | None, int]] = []
+    ingestion = Ingestion(
+        LocalFolderSource(tmp_path / "docs"), HashEmbedder(), edge_store, collection="p",
+        config=CONFIG, on_progress=lambda s: seen.append((s.listed, s.objects_done)),
+    )  # fmt: skip
+    summary = ingestion.run()
+    objects = len(list((tmp_path / "docs").iterdir()))
+    assert (summary.listed, summary.objects_done) == (objects, objects)
+    assert seen[-1] == (objects, objects)
+    assert [done for _, done in seen] == sorted(done for _, done in seen)

@@ -98,3 +98,67 @@ def huge_page_pdf() -> bytes:
     """A PDF whose page box is 200 x 200 inches (rendered within the pixel budget)."""
     data = simple_pdf(1)
     return data.replace(b"/MediaBox [0 0 612 792]", b"/MediaBox [0 0 14400 14400]")
+
+
+def deep_json(depth: int = 10_000) -> str:
+    """A JSON object whose ``caption`` value nests ``depth`` arrays (about 2 bytes a level)."""
+    return '{"id": "deep", "caption": ' + "[" * depth + "]" * depth + "}"
+
+
+def raw_pdf(objects: list[bytes]) -> bytes:
+    """A PDF assembled from raw object bodies (object 1 is the catalog), with a valid xref."""
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+    ).encode()
+    return out
+
+
+def lying_count_pdf(count: int = 5) -> bytes:
+    """One real page under a page tree whose /Count claims ``count``."""
+    return raw_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            f"<< /Type /Pages /Kids [3 0 R] /Count {count} >>".encode(),
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] >>",
+        ]
+    )
+
+
+def cyclic_page_tree_pdf() -> bytes:
+    """A page tree that lists itself among its kids."""
+    return raw_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R 2 0 R] /Count 3 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] >>",
+        ]
+    )
+
+
+def _png_with_header(width: int, height: int) -> bytearray:
+    data = bytearray(encode(picture("red"), "PNG"))
+    data[16:24] = struct.pack(">II", width, height)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    return data
+
+
+def zero_width_png() -> bytes:
+    """A PNG whose IHDR (with a valid CRC) declares a width of 0."""
+    return bytes(_png_with_header(0, 64))
+
+
+def corrupt_idat_png() -> bytes:
+    """A PNG whose pixel data (IDAT) is damaged while its header is intact."""
+    data = bytearray(encode(picture("blue"), "PNG"))
+    start = data.find(b"IDAT") + 12
+    for index in range(start, start + 12):
+        data[index] ^= 0xFF
+    return bytes(data)

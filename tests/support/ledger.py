@@ -1,4 +1,4 @@
-"""The suite's reliability figures: faults injected, bad inputs tried, objects lost.
+"""The suite's reliability figures: faults injected, bad inputs tried, fuzz cases, objects lost.
 
 Fault and bad-input tests take the ``ledger`` fixture (``tests/conftest.py``) and record what
 they inject and the summaries of the runs they observe; the terminal summary prints the totals.
@@ -33,6 +33,7 @@ class Ledger:
 
     faults_injected: int = 0
     bad_inputs_tried: int = 0
+    fuzz_cases: int = 0
     runs_observed: int = 0
     objects_seen: int = 0
     objects_lost: int = 0
@@ -47,6 +48,11 @@ class Ledger:
         """``count`` bad or hostile inputs were fed to a run."""
         with self._lock:
             self.bad_inputs_tried += count
+
+    def fuzz(self, count: int = 1) -> None:
+        """``count`` generated cases (mutated objects, random provider replies) were tried."""
+        with self._lock:
+            self.fuzz_cases += count
 
     def outcome(self, summary: RunSummary | Mapping[str, Any]) -> None:
         """Account for an observed run; fails the calling test if it lost objects."""
@@ -64,7 +70,8 @@ class Ledger:
         """The figures as one line for the terminal summary."""
         return (
             f"reliability: faults injected {self.faults_injected}, bad inputs tried "
-            f"{self.bad_inputs_tried}, objects lost {self.objects_lost} "
+            f"{self.bad_inputs_tried}, fuzz cases {self.fuzz_cases}, objects lost "
+            f"{self.objects_lost} "
             f"({self.runs_observed} runs, {self.objects_seen} objects observed)"
         )
 

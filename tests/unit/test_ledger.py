@@ -12,6 +12,7 @@ def test_a_balanced_run_is_counted():
     ledger = Ledger()
     ledger.faults(3)
     ledger.bad_inputs(2)
+    ledger.fuzz(40)
     ledger.outcome(RunSummary(collection="c", seen=5, written=2, unchanged=1, ignored=1, failed=1))
     ledger.outcome(
         {
@@ -26,7 +27,7 @@ def test_a_balanced_run_is_counted():
         }
     )
     assert ledger.line() == (
-        "reliability: faults injected 3, bad inputs tried 2, objects lost 0 "
+        "reliability: faults injected 3, bad inputs tried 2, fuzz cases 40, objects lost 0 "
         "(2 runs, 7 objects observed)"
     )
 

@@ -48,3 +48,11 @@ def test_readme_test_command_is_what_ci_runs():
     command = "ruff check . && ruff format --check . && mypy && pytest"
     assert command in README.read_text(encoding="utf-8")
     assert command in ci
+
+
+def test_readme_install_line_is_what_ci_installs():
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
+    readme = " ".join(README.read_text(encoding="utf-8").split())
+    assert "-c deploy/constraints.txt -e '.[all]' --group dev --config-settings" in ci
+    assert "-c deploy/constraints.txt -e '.[all]' --group dev --config-settings" in readme
+    assert "--upgrade pip" in ci  # --group needs pip 25.1+

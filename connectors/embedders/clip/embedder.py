@@ -17,6 +17,8 @@ from mmingest.connectors.embedders.clip.loading import load_checkpoint
 from mmingest.connectors.embedders.clip.preprocess import Preprocessor
 from mmingest.connectors.embedders.clip.runtimes import Runtimes
 from mmingest.connectors.embedders.clip.towers import Arrays, TorchTowers, Tower, Towers
+from mmingest.connectors.embedders.clip.weights import checkpoint_identity
+from mmingest.connectors.extras import import_extra
 from mmingest.schemas.config import ClipEmbedderConfig
 from mmingest.schemas.embedding import (
     Distance,
@@ -33,13 +35,7 @@ DEFAULT_EXPORT_DIR = Path(".mmingest") / "model-exports"
 
 
 def _import_torch() -> Any:
-    try:
-        import torch
-    except ImportError as error:
-        raise ConfigError(
-            "the clip embedder needs PyTorch and transformers: pip install 'mmingest[clip]'"
-        ) from error
-    return torch
+    return import_extra("torch", "the clip embedder")
 
 
 def _pick_device(torch: Any, wanted: str, runtime: str) -> str:
@@ -142,6 +138,7 @@ class ClipEmbedder:
             dimension=dimension,
             distance=Distance.COSINE,
             normalized=True,
+            weights=checkpoint_identity(loaded.source, self._model, memo=config.weights_digests),
             limits=EmbedderLimits(
                 max_batch=config.batch_size,
                 # One model, one lock: concurrent calls would only queue.

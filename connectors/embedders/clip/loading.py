@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlparse
 
+from mmingest.connectors.extras import needs_extra
 from mmingest.schemas.config import ClipEmbedderConfig
 from mmingest.schemas.errors import ModelUnavailable
 
@@ -110,7 +111,8 @@ def load_checkpoint(config: ClipEmbedderConfig, *, dtype: Any, device: str) -> L
 def _load(
     name: str, config: ClipEmbedderConfig, *, dtype: Any, device: str, local_files_only: bool
 ) -> LoadedModel:
-    from transformers import AutoModel, AutoProcessor
+    with needs_extra("the clip embedder"):
+        from transformers import AutoModel, AutoProcessor
 
     options: dict[str, Any] = {
         "revision": config.revision,

@@ -18,6 +18,7 @@ import numpy.typing as npt
 from mmingest.connectors.embedders.clip import calibration
 from mmingest.connectors.embedders.clip.preprocess import Preprocessor
 from mmingest.connectors.embedders.clip.towers import Arrays, Tower, dynamic_axes, tower_module
+from mmingest.connectors.extras import import_extra
 from mmingest.schemas.errors import ConfigError
 
 PRECISIONS = ("fp32", "int8")
@@ -27,14 +28,8 @@ _OPSET = 17
 
 def import_onnxruntime() -> Any:
     """The ``onnxruntime`` module, or a one-line error naming the extra."""
-    try:
-        import onnx  # noqa: F401  (export and quantisation need it)
-        import onnxruntime
-    except ImportError as error:
-        raise ConfigError(
-            "embedder.runtime 'onnx' needs onnxruntime and onnx: pip install 'mmingest[onnx]'"
-        ) from error
-    return onnxruntime
+    import_extra("onnx", "embedder.runtime 'onnx'")  # export and quantisation need it
+    return import_extra("onnxruntime", "embedder.runtime 'onnx'")
 
 
 def check_precision(precision: str) -> None:

@@ -18,6 +18,7 @@ import numpy.typing as npt
 from mmingest.connectors.embedders.clip import calibration
 from mmingest.connectors.embedders.clip.preprocess import Preprocessor
 from mmingest.connectors.embedders.clip.towers import Arrays, Tower, tower_module
+from mmingest.connectors.extras import import_extra
 from mmingest.schemas.errors import ConfigError
 
 PRECISIONS = ("fp32", "bf16", "int8")
@@ -28,13 +29,7 @@ _HINTS = {"fp32": "f32", "bf16": "bf16", "int8": "f32"}
 
 def import_openvino() -> Any:
     """The ``openvino`` module, or a one-line error naming the extra."""
-    try:
-        import openvino
-    except ImportError as error:
-        raise ConfigError(
-            "embedder.runtime 'openvino' needs openvino and nncf: pip install 'mmingest[openvino]'"
-        ) from error
-    return openvino
+    return import_extra("openvino", "embedder.runtime 'openvino'")
 
 
 def cpu_has_bf16() -> bool:
@@ -110,12 +105,7 @@ def export(model: Any, preprocessor: Preprocessor, folder: Path) -> None:
 def quantize(base: Path, preprocessor: Preprocessor, folder: Path) -> None:
     """NNCF int8 quantisation of the float32 entry ``base`` into ``folder``."""
     openvino = import_openvino()
-    try:
-        import nncf
-    except ImportError as error:
-        raise ConfigError(
-            "embedder.precision 'int8' on openvino needs nncf: pip install 'mmingest[openvino]'"
-        ) from error
+    nncf = import_extra("nncf", "embedder.precision 'int8' on openvino")
     core = openvino.Core()
     for tower in ("image", "text"):
         model = core.read_model(str(base / f"{tower}.xml"))

@@ -22,21 +22,17 @@ from mmingest.connectors.embedders.remote import (
     auth_hint,
 )
 from mmingest.connectors.embedders.remote.errors import for_status, message_of, unavailable
+from mmingest.connectors.extras import needs_extra
 from mmingest.schemas.config import CohereEmbedderConfig
 from mmingest.schemas.embedding import Distance, EmbedderInfo, InputKind
-from mmingest.schemas.errors import ConfigError
 
 _ENV = ("CO_API_KEY",)
 
 
 def _import_cohere() -> tuple[Any, type[Exception]]:
-    try:
+    with needs_extra("the cohere embedder"):
         import cohere
         from cohere.core.api_error import ApiError
-    except ImportError as error:
-        raise ConfigError(
-            "the cohere embedder needs the cohere SDK: pip install 'mmingest[cohere]'"
-        ) from error
     return cohere, ApiError
 
 

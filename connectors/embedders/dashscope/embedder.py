@@ -22,6 +22,7 @@ from mmingest.connectors.embedders.remote import (
     auth_hint,
 )
 from mmingest.connectors.embedders.remote.errors import for_status, unavailable
+from mmingest.connectors.extras import needs_extra
 from mmingest.schemas.config import DashScopeEmbedderConfig
 from mmingest.schemas.embedding import Distance, EmbedderInfo, EmbedderLimits, InputKind
 from mmingest.schemas.errors import ConfigError
@@ -38,14 +39,9 @@ MODELS = {
 
 
 def _import_dashscope() -> Any:
-    try:
+    with needs_extra("the dashscope embedder"):
         import dashscope
         import dashscope.v2.errors
-    except ImportError as error:
-        raise ConfigError(
-            "the dashscope embedder needs the dashscope SDK (2.x): pip install "
-            "'mmingest[dashscope]'"
-        ) from error
     return dashscope
 
 

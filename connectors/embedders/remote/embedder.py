@@ -39,6 +39,8 @@ from mmingest.schemas.errors import (
     CapabilityMissing,
     ConfigError,
     InvalidInput,
+    MmingestError,
+    ProviderUnavailable,
     RateLimited,
 )
 
@@ -196,6 +198,10 @@ class RemoteEmbedder(ABC):
         reply: Reply | None = None
         try:
             reply = self._call(items, kind)
+            if not isinstance(reply.billed, dict) or not all(
+                isinstance(count, int) for count in reply.billed.values()
+            ):
+                raise TypeError(f"billed units are {type(reply.billed).__name__}, not counts")
         except RateLimited as error:
             if error.retry_after:
                 self.limiter.pause(error.retry_after)
@@ -203,8 +209,18 @@ class RemoteEmbedder(ABC):
         except AuthenticationFailed as error:
             self._refused = error
             raise
+        except MmingestError:
+            raise
+        except Exception as error:
+            # The provider boundary: an SDK choking on a 200 reply of the wrong shape ([1, 2],
+            # "text", {"embeddings": "x"}) raises TypeError, KeyError, a validation error...
+            # That is a malformed reply, which a retry may well cure; it must not escape.
+            raise ProviderUnavailable(
+                f"{self.provider} sent a reply that could not be read "
+                f"({type(error).__name__}: a body of the wrong shape)"
+            ) from error
         finally:
-            self.limiter.release(permit, tokens=reply.tokens if reply else 0)
+            self.limiter.release(permit, tokens=_reported_tokens(reply))
         vectors = to_vectors(
             reply.rows,
             count=len(items),
@@ -214,6 +230,12 @@ class RemoteEmbedder(ABC):
         )
         self._meter.add(inputs=len(items), billed=reply.billed)
         return vectors
+
+
+def _reported_tokens(reply: Reply | None) -> int | None:
+    if reply is None:
+        return 0
+    return reply.tokens if isinstance(reply.tokens, int) and reply.tokens >= 0 else None
 
 
 def _over(limit: int | None, value: int) -> bool:

@@ -23,6 +23,7 @@ from mmingest.schemas.errors import (
     MmingestError,
     ProviderUnavailable,
     RateLimited,
+    capped_wait,
 )
 
 _MAX_MESSAGE = 500
@@ -39,22 +40,27 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
 
 
 def retry_after(headers: Mapping[str, str] | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date), if any."""
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date), if any.
+
+    The value is capped at :data:`MAX_RETRY_AFTER_S` (``86400`` or ``inf`` must not stall a
+    run for a day) and garbage (``nan``, negative, an unparseable date) reads as no header.
+    """
     if not headers:
         return None
     value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
     if value is None:
         return None
-    value = str(value).strip()
+    value = str(value).strip()[:100]
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, moment.timestamp() - time.time())
+        try:
+            moment = email.utils.parsedate_to_datetime(value)
+            seconds = moment.timestamp() - time.time()
+        except (TypeError, ValueError, OverflowError, IndexError):
+            return None
+        return capped_wait(max(0.0, seconds))
+    return capped_wait(seconds) if seconds >= 0 else None
 
 
 def message_of(body: Any, fallback: str) -> str:

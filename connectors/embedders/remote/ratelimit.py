@@ -15,6 +15,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mmingest.schemas.errors import capped_wait
+
 
 @dataclass
 class Permit:
@@ -93,9 +95,13 @@ class RateLimiter:
             self._cond.notify_all()
 
     def pause(self, seconds: float) -> None:
-        """Hold every new request for ``seconds`` (a provider said Retry-After)."""
+        """Hold every new request for ``seconds`` (a provider said Retry-After), at most
+        ``MAX_RETRY_AFTER_S``: a Retry-After of a day (or ``inf``) must not stall the run."""
+        wait = capped_wait(seconds)
+        if wait is None:
+            return
         with self._cond:
-            self._paused_until = max(self._paused_until, self._clock() + max(0.0, seconds))
+            self._paused_until = max(self._paused_until, self._clock() + wait)
             self._cond.notify_all()
 
     def _expire(self, now: float) -> None:

@@ -23,11 +23,16 @@ from mmingest.schemas.errors import ProviderUnavailable
 PACKED_TYPES = ("binary", "ubinary")
 
 
-def _normalised(matrix: np.ndarray, provider: str) -> Vectors:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    if not np.all(np.isfinite(matrix)) or np.any(norms == 0):
-        raise ProviderUnavailable(f"{provider} returned an empty or non-finite vector")
-    result: Vectors = (matrix / norms).astype(np.float32)
+def _normalised(matrix: np.ndarray) -> Vectors:
+    # A row without a finite, positive norm has no direction: dividing would turn a 1e308
+    # component into an all-zero vector. Such rows are passed on as NaN, for the pipeline to
+    # refuse that one input (see ``check_vector``) while the rest of the reply is used.
+    with np.errstate(over="ignore", invalid="ignore"):
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    usable = np.isfinite(norms) & (norms > 0)
+    result: Vectors = np.where(usable, matrix / np.where(usable, norms, 1.0), np.nan).astype(
+        np.float32
+    )
     return result
 
 
@@ -42,12 +47,13 @@ def to_vectors(
     """``count`` rows of ``embedding_type`` as a (count, dimension) unit float32 matrix.
 
     A reply of the wrong shape is a malformed reply (:class:`ProviderUnavailable`): the
-    same request may well succeed when sent again.
+    same request may well succeed when sent again. A row without a finite, positive norm
+    comes back as NaN, for the caller to refuse that input alone.
     """
     width = dimension // 8 if embedding_type in PACKED_TYPES else dimension
     try:
         matrix = np.asarray(rows if rows is not None else [], dtype=np.float64)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:
         raise ProviderUnavailable(f"{provider} returned unreadable embeddings: {error}") from None
     if matrix.shape != (count, width):
         raise ProviderUnavailable(
@@ -60,4 +66,4 @@ def to_vectors(
         offset = 128 if embedding_type == "binary" else 0
         packed = (matrix + offset).astype(np.uint8)
         matrix = np.unpackbits(packed, axis=1).astype(np.float64) * 2.0 - 1.0
-    return _normalised(matrix, provider)
+    return _normalised(matrix)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from mmingest.connectors.extras import needs_extra
 from mmingest.schemas.config import VertexEmbedderConfig
 from mmingest.schemas.errors import AuthenticationFailed, ConfigError, ProviderUnavailable
 
@@ -33,13 +34,9 @@ class GoogleToken:
             if not self._static:
                 raise ConfigError("embedder.access_token is empty")
             return
-        try:
+        with needs_extra("the vertex embedder"):
             import google.auth
             import google.auth.exceptions
-        except ImportError as error:
-            raise ConfigError(
-                "the vertex embedder needs google-auth: pip install 'mmingest[vertex]'"
-            ) from error
         self._exceptions = google.auth.exceptions
         try:
             if config.credentials_file is not None:

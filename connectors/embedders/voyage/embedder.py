@@ -23,6 +23,7 @@ from mmingest.connectors.embedders.remote import (
     auth_hint,
 )
 from mmingest.connectors.embedders.remote.errors import for_status, message_of, unavailable
+from mmingest.connectors.extras import needs_extra
 from mmingest.schemas.config import VoyageEmbedderConfig
 from mmingest.schemas.embedding import Distance, EmbedderInfo, EmbedderLimits, InputKind
 from mmingest.schemas.errors import ConfigError, InputRejected
@@ -50,13 +51,9 @@ MODELS = {
 
 
 def _import_voyageai() -> Any:
-    try:
+    with needs_extra("the voyage embedder"):
         import voyageai
         import voyageai.error
-    except ImportError as error:
-        raise ConfigError(
-            "the voyage embedder needs the voyageai SDK: pip install 'mmingest[voyage]'"
-        ) from error
     return voyageai
 
 

@@ -64,10 +64,14 @@ def _column(name: str) -> str:
 
 
 def _present(field: str, condition: str) -> str:
-    """``condition`` made false (not unknown) where a nullable column is null, so ``not``
-    selects points lacking the field, as on the other stores."""
+    """``condition`` made false (not unknown) where a nullable column is null or a product
+    column is absent from the JSON payload, so ``not`` selects points lacking the field, as on
+    the other stores (a comparison with a missing JSON key is unknown, and ``not`` of unknown
+    would drop the point)."""
     if field in NULLABLE:
         return f"({field} is not null and {condition})"
+    if field.startswith(PRODUCT_FIELD_PREFIX):
+        return f"(exists {_column(field)} and {condition})"
     return condition
 
 
@@ -84,7 +88,7 @@ def _compile(node: Filter, out: Expression) -> str:
         column = _column(node.field)
         if node.field.startswith(PRODUCT_FIELD_PREFIX):  # `in` takes a field, not a JSON path
             either = " or ".join(f"{column} == {out.param(value)}" for value in node.values)
-            return f"({either})"
+            return _present(node.field, f"({either})")
         return _present(node.field, f"{column} in {out.param(list(node.values))}")
     if isinstance(node, Range):
         column = _column(node.field)

@@ -24,7 +24,7 @@ from typing import Any, TextIO
 
 from mmingest.connectors.stores.records import spec_from_record, spec_record
 from mmingest.schemas.collection import CollectionSpec, validate_collection_name
-from mmingest.schemas.errors import ConfigError, StoreLocked
+from mmingest.schemas.errors import ConfigError, StorageFault, StoreLocked
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -72,6 +72,30 @@ class StoreDirectory:
         handle.write(f"pid {os.getpid()}")
         handle.flush()
         self._lock_handle = handle
+
+    def check_free_space(self, min_free_bytes: int, action: str) -> None:
+        """Raise :class:`StorageFault` unless the store's disk has ``min_free_bytes`` free.
+
+        The engine memory-maps sparse files and fills them as data arrives; a page it touches
+        on a full disk cannot be backed, and the kernel kills the process with SIGBUS (no
+        exception, no message). Checking the headroom before every write turns that into an
+        error while the process can still report it.
+        """
+        if min_free_bytes <= 0:
+            return
+        try:
+            stats = os.statvfs(self.path)
+        except OSError as error:
+            raise StorageFault(
+                f"cannot {action}: the store directory {self.path} is not usable ({error})"
+            ) from error
+        free = stats.f_bavail * stats.f_frsize
+        if free < min_free_bytes:
+            raise StorageFault(
+                f"cannot {action}: only {free / 2**20:.1f} MiB free on the disk of the store "
+                f"directory {self.path}, under store.min_free_mb = {min_free_bytes / 2**20:.0f} "
+                "MiB; free some space or move MMINGEST_STORE__PATH to a bigger disk"
+            )
 
     def unlock(self) -> None:
         """Release the store."""

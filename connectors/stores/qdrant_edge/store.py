@@ -17,7 +17,7 @@ from mmingest.connectors.stores.qdrant_edge.layout import StoreDirectory
 from mmingest.connectors.stores.records import SCAN_FIELDS, stored_point
 from mmingest.schemas.collection import CollectionSpec, validate_collection_name
 from mmingest.schemas.config import QdrantEdgeStoreConfig
-from mmingest.schemas.errors import ConfigError
+from mmingest.schemas.errors import ConfigError, StorageFault
 from mmingest.schemas.points import Point, StoredPoint
 from mmingest.schemas.query import FusionMethod, Hit, HybridQuery
 
@@ -40,6 +40,7 @@ class QdrantEdgeStore:
         if config.path is None:
             raise ConfigError("qdrant-edge store needs a path (MMINGEST_STORE__PATH)")
         self._dir = StoreDirectory(Path(config.path))
+        self._min_free_bytes = config.min_free_mb * 2**20
         self._dir.lock()
         self._shards: dict[str, edge.EdgeShard] = {}
         self._specs: dict[str, CollectionSpec] = {}
@@ -81,6 +82,7 @@ class QdrantEdgeStore:
             shard_dir = self._dir.shard_dir(spec.name)
             if shard_dir.exists():  # left over by a create or drop that did not finish
                 self._dir.remove_collection(spec.name)
+            self._dir.check_free_space(self._min_free_bytes, f"create collection {spec.name!r}")
             try:
                 shard = edge.EdgeShard.create(str(shard_dir), convert.shard_config(spec))
                 for operation in convert.index_operations():
@@ -173,6 +175,7 @@ class QdrantEdgeStore:
         shard = self._shard(collection)
         bm25 = self._bm25 if self._spec(collection).keywords else None
         edge_points = convert.to_edge_points(points, bm25)
+        self._dir.check_free_space(self._min_free_bytes, f"upsert into {collection!r}")
         try:
             shard.update(edge.UpdateOperation.upsert_points(edge_points))
         except Exception as error:
@@ -188,6 +191,7 @@ class QdrantEdgeStore:
             operation = edge.UpdateOperation.delete_points_by_filter(
                 convert.ids_filter(ids, tenant)
             )
+        self._dir.check_free_space(self._min_free_bytes, f"remove points of {collection!r}")
         try:
             self._shard(collection).update(operation)
         except Exception as error:
@@ -202,6 +206,7 @@ class QdrantEdgeStore:
         operation = edge.UpdateOperation.delete_points_by_filter(
             convert.sources_filter(source_uris, tenant)
         )
+        self._dir.check_free_space(self._min_free_bytes, f"remove points of {collection!r}")
         try:
             self._shard(collection).update(operation)
         except Exception as error:
@@ -296,19 +301,33 @@ class QdrantEdgeStore:
 
     def optimize(self, collection: str) -> bool:
         """Merge segments and build indexes (blocking; run it after large ingests)."""
+        self._dir.check_free_space(self._min_free_bytes, f"optimize {collection!r}")
         try:
             return bool(self._shard(collection).optimize())
         except Exception as error:
             raise _translate(error, "optimize", collection) from error
 
     def close(self) -> None:
-        """Flush and close every open shard, then release the directory."""
+        """Flush and close every open shard, then release the directory.
+
+        Raises :class:`StorageFault` when a shard cannot be flushed: its recent writes are
+        not on disk, and a run that reported them as written must fail instead.
+        """
+        failed: list[str] = []
         with self._open_lock:
             for name, shard in self._shards.items():
                 try:
                     shard.flush()
                     shard.close()
-                except Exception:
-                    log.exception("closing collection %s failed", name)
+                except Exception as error:
+                    log.debug("closing collection %s failed", name, exc_info=True)
+                    failed.append(f"{name!r} ({str(error).splitlines()[0][:300]})")
             self._shards.clear()
             self._dir.unlock()
+        if failed:
+            raise StorageFault(
+                f"the Qdrant Edge store {self.path} could not flush "
+                + ", ".join(failed)
+                + ": its recent writes are not durable; check the directory and the disk, then "
+                "run again (unchanged items are skipped)"
+            )

@@ -155,6 +155,10 @@ class ProviderEmulator:
         """Answer the next ``n`` requests 200 with a body that is not valid JSON."""
         self._faults.push(Fault(FaultKind.MALFORMED), n)
 
+    def rewrite_next(self, rewrite: Callable[[Any], Any], n: int = 1) -> None:
+        """Answer the next ``n`` requests 200 with ``rewrite(real body)`` as valid JSON."""
+        self._faults.push(Fault(FaultKind.REWRITTEN, rewrite=rewrite), n)
+
     def truncated_next(self, n: int = 1) -> None:
         """Send the next ``n`` replies cut mid-body under the full Content-Length."""
         self._faults.push(Fault(FaultKind.TRUNCATED), n)

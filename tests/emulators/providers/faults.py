@@ -10,8 +10,10 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 
 class FaultKind(Enum):
@@ -22,16 +24,19 @@ class FaultKind(Enum):
     MALFORMED = "malformed"  # 200 with a body that is not JSON
     TRUNCATED = "truncated"  # 200 whose body stops before its Content-Length
     DROP = "drop"  # close the connection without any response
+    REWRITTEN = "rewritten"  # 200 whose JSON body was rewritten (a wrong shape, bad values)
 
 
 @dataclass(frozen=True)
 class Fault:
-    """One queued fault; ``status``/``retry_after`` apply to FAIL, ``seconds`` to DELAY."""
+    """One queued fault; ``status``/``retry_after`` apply to FAIL, ``seconds`` to DELAY,
+    ``rewrite`` (the real reply body in, the body to send out) to REWRITTEN."""
 
     kind: FaultKind
     status: int = 0
     retry_after: float | None = None
     seconds: float = 0.0
+    rewrite: Callable[[Any], Any] | None = None
 
 
 class FaultQueue:

@@ -90,6 +90,9 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         self._send_reply(reply, fault)
 
     def _send_reply(self, reply: Reply, fault: Fault | None) -> None:
+        if fault is not None and fault.kind is FaultKind.REWRITTEN and fault.rewrite is not None:
+            self._send(200, _dumps(fault.rewrite(reply.body)), reply.headers)
+            return
         payload = _dumps(reply.body)
         if fault is not None and fault.kind is FaultKind.MALFORMED:
             # Half a JSON document with a matching Content-Length: transport fine, parse fails.

@@ -41,7 +41,8 @@ def test_milvus_words_and_product_columns():
     )
     assert expression.template == (
         "(text_match(text, {p0}) and text_match(text, {p1})) and "
-        '((payload["fields"]["size"] == {p2} or payload["fields"]["size"] == {p3}))'
+        '((exists payload["fields"]["size"] and '
+        '(payload["fields"]["size"] == {p2} or payload["fields"]["size"] == {p3})))'
     )
     assert list(expression.params.values()) == ["red", "shoes", 1, 2]
 

@@ -20,7 +20,10 @@ FAST = RetryPolicy(attempts=3, base_delay_s=0.001, max_delay_s=0.002)
 
 
 def vectors_for(items):
-    return np.ones((len(items), 4), dtype=np.float32) * np.array(items, dtype=np.float32)[:, None]
+    # [item, 1, 1, 1]: item 0 too has a direction (an all-zero vector would be refused).
+    matrix = np.ones((len(items), 4), dtype=np.float32)
+    matrix[:, 0] = np.array(items, dtype=np.float32)
+    return matrix
 
 
 def test_isolation_costs_only_the_bad_inputs():
@@ -72,9 +75,14 @@ def test_terminal_errors_stop_everything():
         embed_isolating(embed, [1], batch_size=8, what="items", policy=FAST)
 
 
-def test_a_wrong_number_of_vectors_is_a_bug_not_a_skip():
-    with pytest.raises(RuntimeError, match="returned 1 vectors for 2"):
-        embed_isolating(lambda b: vectors_for(b[:1]), [1, 2], batch_size=8, what="x", policy=FAST)
+def test_a_wrong_number_of_vectors_is_a_malformed_reply_for_that_batch():
+    # Issue 12: a reply with the wrong count fails its batch (retryable), not the run.
+    outcome = embed_isolating(
+        lambda b: vectors_for(b[:1]), [1, 2], batch_size=8, what="x", policy=FAST
+    )
+    assert set(outcome.errors) == {0, 1}
+    assert all(isinstance(e, ProviderUnavailable) for e in outcome.errors.values())
+    assert "shape (1, 4) for 2 x" in str(outcome.errors[0])
 
 
 def test_images_and_captions_are_embedded_in_batches(image_folder):

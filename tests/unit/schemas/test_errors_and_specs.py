@@ -56,3 +56,20 @@ def test_query_needs_a_channel():
     ):
         HybridQuery()
     assert HybridQuery(keyword_text="x", k=5).candidate_limit == 20
+
+
+def test_weights_are_part_of_the_space_when_both_sides_recorded_them():
+    def spec(weights):
+        info = EmbedderInfo(provider="clip", model="tiny", dimension=4, weights=weights)
+        return CollectionSpec.for_embedder("c", info)
+
+    assert spec("aaaa").differences(spec("aaaa")) == []
+    (problem,) = spec("aaaa").differences(spec("bbbb"))
+    assert "weights aaaa" in problem and "weights bbbb" in problem
+    # A collection created before weights were recorded keeps working with its model.
+    assert spec(None).differences(spec("bbbb")) == []
+    assert spec("aaaa").differences(spec(None)) == []
+    other_model = CollectionSpec.for_embedder(
+        "c", EmbedderInfo(provider="clip", model="other", dimension=4, weights="aaaa")
+    )
+    assert spec("aaaa").differences(other_model)
