@@ -84,6 +84,12 @@ def _query(quick: bool) -> list[Measurement]:
     return query.run(quick)
 
 
+def _web(quick: bool) -> list[Measurement]:
+    from bench import web
+
+    return web.run(quick)
+
+
 SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "end-to-end": ("images S3 -> ViT-B/32 CLIP -> Qdrant Edge vs the bare model", _end_to_end),
     "runtimes": ("bare ViT-B/32 per runtime and precision vs torch fp32, quality gate", _runtimes),
@@ -96,6 +102,7 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "incremental": ("re-run over unchanged data vs the first run", _incremental),
     "memory": ("peak RSS at 100k vs 10k records", _memory),
     "query": ("hybrid query latency, Retriever vs raw Qdrant Edge", _query),
+    "web": ("search latency, POST /api/search vs Retriever.search", _web),
 }
 """Scenario name -> (what it measures, the function running it); run in this order."""
 

@@ -14,10 +14,11 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from mmingest.flows import commands, render
+from mmingest.flows import commands, render, serve
 from mmingest.flows.app import EXIT_ERROR, EXIT_USAGE, app, err, load_settings, out
 from mmingest.flows.doctor import changed_settings, run_checks
 from mmingest.flows.runtime import open_runtime
+from mmingest.pipelines.local_roots import display_source_config
 from mmingest.pipelines.text import terminal_safe
 from mmingest.schemas.errors import MmingestError
 from mmingest.schemas.points import DENSE_VECTORS
@@ -25,8 +26,9 @@ from mmingest.schemas.query import FusionMethod, SearchMode
 from mmingest.schemas.settings import Settings
 from mmingest.schemas.settings_sources import nested_suggestion
 
-# Importing flows.commands registers the pipeline commands (ingest, sync, ...) on the app.
-__all__ = ["app", "commands", "main"]
+# Importing flows.commands and flows.serve registers the pipeline commands (ingest, sync, ...)
+# and serve on the app.
+__all__ = ["app", "commands", "main", "serve"]
 
 
 @app.command()
@@ -82,7 +84,7 @@ def query(
             runtime.embedder,
             collection=settings.collection,
             tenant=settings.tenant,
-            source_config=settings.source,
+            source_config=display_source_config(settings),
             max_image_bytes=settings.query.max_image_bytes,
         )
         hits = retriever.search(

@@ -103,6 +103,7 @@ class Retriever:
         """
         from mmingest.connectors.embedders import build_embedder
         from mmingest.connectors.stores import build_store
+        from mmingest.pipelines.local_roots import display_source_config
 
         store = build_store(settings.store)
         embedder = None
@@ -127,7 +128,7 @@ class Retriever:
             tenant=settings.tenant,
             reranker=reranker,
             on_close=close,
-            source_config=settings.source,
+            source_config=display_source_config(settings),
             max_image_bytes=settings.query.max_image_bytes,
         )
 

@@ -42,6 +42,7 @@ from mmingest.schemas.config import (
 )
 from mmingest.schemas.errors import ConfigError
 from mmingest.schemas.settings_sources import CheckedTomlSource, unknown_settings
+from mmingest.schemas.web_config import WebConfig
 
 CONFIG_FILE_VARIABLE = "MMINGEST_CONFIG"
 DEFAULT_CONFIG_FILE = "mmingest.toml"
@@ -75,6 +76,7 @@ class Settings(BaseSettings):
     sync: SyncConfig = Field(default_factory=SyncConfig)
     flow: FlowConfig = Field(default_factory=FlowConfig)
     query: QueryConfig = Field(default_factory=QueryConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
 
     @field_validator("collection")
     @classmethod
