@@ -84,6 +84,12 @@ def _query(quick: bool) -> list[Measurement]:
     return query.run(quick)
 
 
+def _scale_out(quick: bool) -> list[Measurement]:
+    from bench import scale_out
+
+    return scale_out.run(quick)
+
+
 def _web(quick: bool) -> list[Measurement]:
     from bench import web
 
@@ -102,6 +108,7 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "incremental": ("re-run over unchanged data vs the first run", _incremental),
     "memory": ("peak RSS at 100k vs 10k records", _memory),
     "query": ("hybrid query latency, Retriever vs raw Qdrant Edge", _query),
+    "scale-out": ("sync flow on 2 Dask processes vs threads, same ids", _scale_out),
     "web": ("search latency, POST /api/search vs Retriever.search", _web),
 }
 """Scenario name -> (what it measures, the function running it); run in this order."""

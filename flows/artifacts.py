@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from mmingest.flows.jobs import Job
-from mmingest.pipelines.sync import SyncReport
+from mmingest.pipelines.run import RunSpec, SyncReport
 
 _FAILURES_SHOWN = 25
 
@@ -14,7 +14,12 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def report_markdown(report: SyncReport, job: Job) -> str:
+def key_of(collection: str) -> str:
+    """The artifact key prefix of a collection (keys allow lowercase, digits and dashes)."""
+    return "mmingest-" + re.sub(r"[^a-z0-9-]+", "-", collection.lower()).strip("-")
+
+
+def report_markdown(report: SyncReport, job: RunSpec) -> str:
     """A summary table, reconciliation, provider usage and the first failures."""
     summary, deletions = report.summary, report.deletions
     lines = [

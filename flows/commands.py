@@ -10,11 +10,11 @@ import typer
 from mmingest.connectors.extras import import_extra
 from mmingest.flows import render
 from mmingest.flows.app import EXIT_PARTIAL, app, err, load_settings, out
-from mmingest.flows.jobs import Job, JobOptions, failed_objects, run_job, settle_dead_letters
+from mmingest.flows.jobs import failed_objects, run_job, settle_dead_letters, spec_from
 from mmingest.flows.render_verify import print_verify
 from mmingest.flows.runtime import open_runtime
-from mmingest.pipelines.ingest import DEFAULT_KINDS, Kind
-from mmingest.pipelines.sync import SyncReport
+from mmingest.pipelines.deadletters import DeadLetterSink
+from mmingest.pipelines.run import Kind, RunSpec, SyncReport
 from mmingest.schemas.settings import Settings
 from mmingest.schemas.summary import Failure
 
@@ -59,47 +59,38 @@ def _settings(
 
 
 def _execute(
-    job: Job,
-    options: JobOptions,
+    settings: Settings,
+    spec: RunSpec,
     *,
-    collection: str | None,
-    tenant: str | None,
-    batch_size: int | None,
-    include: list[str] | None,
-    exclude: list[str] | None,
     as_json: bool,
     progress: bool,
+    dead_letters: DeadLetterSink | None = None,
     verifying: bool = False,
 ) -> SyncReport:
-    settings = _settings(collection, tenant, batch_size, include, exclude)
-    source, _ = job.open(settings)
+    source, _ = spec.open(settings.source)
     try:
         source.precheck()  # before loading a model: a typo in the path should fail in a second
     finally:
         source.close()
     # A dry run (and verify without --fix) only lists, reads and compares: no model to load.
-    with open_runtime(settings, with_embedder=not options.dry_run) as runtime:
-        if options.dead_letters is None and not options.dry_run:
-            options.dead_letters = runtime.dead_letters
+    dry_run = spec.options.dry_run
+    with open_runtime(settings, with_embedder=not dry_run) as runtime:
+        if dead_letters is None and not dry_run:
+            dead_letters = runtime.dead_letters
             runtime.dead_letters.precheck()
         show = progress and not as_json and err.is_terminal
         with render.ingest_progress(err, enabled=show) as on_progress:
-            options.on_progress = on_progress
-            report = run_job(settings, runtime, job, options)
+            report = run_job(spec, runtime, dead_letters=dead_letters, on_progress=on_progress)
         letters = str(runtime.dead_letters.path)
     if as_json:
         out.print_json(json.dumps(render.report_json(report)), ensure_ascii=True)
     elif verifying:
-        print_verify(out, report, job.source)
+        print_verify(out, report, spec.source)
         if report.summary.failures:
             render.print_summary(out, report.summary, dead_letters=letters)
     else:
         render.print_report(out, report, dead_letters=letters)
     return report
-
-
-def _job(source: str, kind: list[Kind] | None, prefix: str) -> Job:
-    return Job(source, tuple(kind or sorted(DEFAULT_KINDS)), prefix)
 
 
 @app.command()
@@ -118,17 +109,9 @@ def ingest(
 ) -> None:
     """Ingest images, PDF pages or product catalogs: embed new and changed items, upsert, and
     report every failure (exit code 3 when some failed)."""
-    report = _execute(
-        _job(source, kind, prefix),
-        JobOptions(dry_run=dry_run),
-        collection=collection,
-        tenant=tenant,
-        batch_size=batch_size,
-        include=include,
-        exclude=exclude,
-        as_json=as_json,
-        progress=progress,
-    )
+    settings = _settings(collection, tenant, batch_size, include, exclude)
+    spec = spec_from(settings, source, kinds=kind, prefix=prefix, dry_run=dry_run)
+    report = _execute(settings, spec, as_json=as_json, progress=progress)
     if report.summary.failed:
         raise typer.Exit(EXIT_PARTIAL)
 
@@ -148,17 +131,9 @@ def backfill(
 ) -> None:
     """Ingest a whole bucket or folder, resumably: stop it at any moment (even kill -9) and run
     it again; what was written is skipped, not embedded again."""
-    report = _execute(
-        _job(source, kind, prefix),
-        JobOptions(),
-        collection=collection,
-        tenant=tenant,
-        batch_size=batch_size,
-        include=include,
-        exclude=exclude,
-        as_json=as_json,
-        progress=progress,
-    )
+    settings = _settings(collection, tenant, batch_size, include, exclude)
+    spec = spec_from(settings, source, kinds=kind, prefix=prefix)
+    report = _execute(settings, spec, as_json=as_json, progress=progress)
     if report.summary.failed:
         raise typer.Exit(EXIT_PARTIAL)
 
@@ -183,18 +158,17 @@ def sync(
 ) -> None:
     """Bring a collection in line with its source: embed what is new or changed, delete the
     points of vanished objects (guarded against mass deletion)."""
-    options = JobOptions(dry_run=dry_run, delete=delete and not dry_run, force=force)
-    report = _execute(
-        _job(source, kind, prefix),
-        options,
-        collection=collection,
-        tenant=tenant,
-        batch_size=batch_size,
-        include=include,
-        exclude=exclude,
-        as_json=as_json,
-        progress=progress,
+    settings = _settings(collection, tenant, batch_size, include, exclude)
+    spec = spec_from(
+        settings,
+        source,
+        kinds=kind,
+        prefix=prefix,
+        dry_run=dry_run,
+        delete=delete and not dry_run,
+        force=force,
     )
+    report = _execute(settings, spec, as_json=as_json, progress=progress)
     if report.summary.failed or report.deletions.guarded:
         raise typer.Exit(EXIT_PARTIAL)
 
@@ -218,19 +192,11 @@ def verify(
 ) -> None:
     """Reconcile source and store: report missing, stale and orphaned points (exit code 3 when
     they differ); --fix repairs them."""
-    options = JobOptions(dry_run=not fix, delete=fix, force=force)
-    report = _execute(
-        _job(source, kind, prefix),
-        options,
-        collection=collection,
-        tenant=tenant,
-        batch_size=None,
-        include=include,
-        exclude=exclude,
-        as_json=as_json,
-        progress=False,
-        verifying=True,
+    settings = _settings(collection, tenant, None, include, exclude)
+    spec = spec_from(
+        settings, source, kinds=kind, prefix=prefix, dry_run=not fix, delete=fix, force=force
     )
+    report = _execute(settings, spec, as_json=as_json, progress=False, verifying=True)
     differs = report.missing or report.stale or report.orphaned
     if report.summary.failed or report.deletions.guarded or (differs and not fix):
         raise typer.Exit(EXIT_PARTIAL)
@@ -248,27 +214,17 @@ def retry_failed(
     """Process again the objects of SOURCE recorded in the dead letters; the record keeps only
     what still fails."""
     settings = _settings(collection, tenant, None, None, None)
-    job = _job(source, kind, "")
     with open_runtime(settings, with_embedder=False) as runtime:
         letters = runtime.dead_letters
     letters.precheck()
-    uris = failed_objects(letters, job, settings)
+    uris = failed_objects(letters, spec_from(settings, source, kinds=kind), settings)
     if not uris:
         out.print(f"no recorded failures for {source} in {letters.path}")
         return
     collector: list[Failure] = []
-    options = JobOptions(only=uris)
-    options.dead_letters = _Collector(collector)
+    spec = spec_from(settings, source, kinds=kind, only=uris)
     report = _execute(
-        job,
-        options,
-        collection=collection,
-        tenant=tenant,
-        batch_size=None,
-        include=None,
-        exclude=None,
-        as_json=as_json,
-        progress=progress,
+        settings, spec, as_json=as_json, progress=progress, dead_letters=_Collector(collector)
     )
     remaining = settle_dead_letters(letters, uris, collector, tenant=settings.tenant)
     if not as_json:
@@ -297,6 +253,10 @@ def deploy(
         str | None,
         typer.Option(help="Register with this work pool (run `prefect worker start --pool NAME`)."),
     ] = None,
+    image: Annotated[
+        str | None,
+        typer.Option(help="Image with mmingest installed, for Docker/Kubernetes work pools."),
+    ] = None,
     serve: Annotated[
         bool, typer.Option("--serve", help="Serve the deployments from this process until stopped.")
     ] = False,
@@ -304,23 +264,9 @@ def deploy(
     """Register the flows (sync on a schedule; backfill, ingest-*, reembed on demand) with the
     Prefect server in PREFECT_API_URL."""
     import_extra("prefect", "mmingest deploy")
-    from mmingest.flows.deployments import DeploymentPlan, deploy_to_pool, ensure_provider_limit
+    from mmingest.flows.prefect_cli import register
 
     if serve == bool(work_pool):
         raise typer.BadParameter("choose one: --serve, or --work-pool NAME")
     settings = load_settings(collection=collection)
-    plan = DeploymentPlan(
-        source, settings.collection, cron=cron or None, prefix=prefix, work_pool=work_pool
-    )
-    limit = ensure_provider_limit(settings, settings.flow.max_workers)
-    if limit:
-        out.print(f"concurrency limit {limit}: {settings.flow.max_workers} batches at once")
-    if work_pool:
-        for deployment_id in deploy_to_pool(plan):
-            out.print(f"registered deployment {deployment_id}")
-        return
-    from prefect import serve as prefect_serve
-
-    from mmingest.flows.deployments import runner_deployments
-
-    prefect_serve(*runner_deployments(plan))
+    register(settings, source, prefix=prefix, cron=cron or None, work_pool=work_pool, image=image)

@@ -1,107 +1,99 @@
-"""What the CLI and the Prefect flows both run: one job over one source, from Settings."""
+"""What the CLI and the Prefect flows both do: build a :class:`RunSpec` from Settings."""
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterable, Sequence
 
-from mmingest.connectors.sources import open_source, scheme_of
-from mmingest.connectors.sources.base import Source
+from mmingest.connectors.sources import scheme_of
+from mmingest.connectors.sources.local import path_from_uri
 from mmingest.flows.runtime import Runtime
 from mmingest.pipelines.deadletters import DeadLetterSink, JsonlDeadLetters, object_uri
-from mmingest.pipelines.ingest import DEFAULT_KINDS, Ingestion, Kind, ProgressCallback
-from mmingest.pipelines.reconcile import Deletions
-from mmingest.pipelines.sync import SyncReport, sync
+from mmingest.pipelines.local_roots import remember_local_root
+from mmingest.pipelines.run import (
+    DEFAULT_KINDS,
+    Backends,
+    Kind,
+    ProgressCallback,
+    RunOptions,
+    RunSpec,
+    SyncReport,
+    execute,
+)
 from mmingest.schemas.settings import Settings
 from mmingest.schemas.summary import Failure
 
 
-@dataclass(frozen=True)
-class Job:
-    """A source and what to take from it."""
+def spec_from(
+    settings: Settings,
+    source: str,
+    *,
+    kinds: Sequence[Kind | str] | None = None,
+    prefix: str = "",
+    dry_run: bool = False,
+    delete: bool = False,
+    force: bool = False,
+    only: Iterable[str] | None = None,
+) -> RunSpec:
+    """The run description of ``source`` under ``settings``.
 
-    source: str
-    kinds: tuple[Kind, ...] = tuple(sorted(DEFAULT_KINDS))
-    prefix: str = ""
-
-    def open(self, settings: Settings) -> tuple[Source, str]:
-        """The source and the key prefix (a single local file becomes folder + name)."""
-        root, prefix = self.source, self.prefix
-        if scheme_of(root) == "file":
-            path = Path(root.removeprefix("file://")).expanduser()
-            if path.is_file():
-                root, prefix = str(path.parent), path.name + prefix
-        return open_source(root, settings.source), prefix
-
-
-@dataclass
-class JobOptions:
-    """How a job runs: write or only report, delete vanished points or not."""
-
-    dry_run: bool = False
-    delete: bool = False
-    force: bool = False
-    only: Container[str] | None = None
-    on_progress: ProgressCallback | None = None
-    dead_letters: DeadLetterSink | None = None
-
-
-def extraction_options(settings: Settings) -> dict[str, Any]:
-    """The ``Ingestion`` options every job takes from Settings: extractor configs, the
-    source's credentials (for catalog image references) and the HTTP fetcher's policy."""
-    return {
-        "pdf": settings.pdf,
-        "catalog": settings.catalog,
-        "source_config": settings.source,
-        "http": settings.http,
-    }
-
-
-def run_job(settings: Settings, runtime: Runtime, job: Job, options: JobOptions) -> SyncReport:
-    """Ingest (and, with ``delete``, reconcile) one job; a dry run writes nothing."""
-    source, prefix = job.open(settings)
-    common: dict[str, Any] = {
-        **extraction_options(settings),
-        "on_progress": options.on_progress,
-        "dead_letters": None if options.dry_run else options.dead_letters,
-    }
-    try:
-        if options.delete or options.dry_run:
-            return sync(
-                source,
-                runtime.embedder,
-                runtime.store,
-                collection=settings.collection,
-                config=settings.ingest,
-                kinds=job.kinds,
-                prefix=prefix,
-                delete=options.delete,
-                force=options.force,
-                max_delete_fraction=settings.sync.max_delete_fraction,
-                dry_run=options.dry_run,
-                tenant=settings.tenant,
-                **common,
-            )
-        summary = Ingestion(
-            source,
-            runtime.embedder,
-            runtime.store,
-            collection=settings.collection,
-            config=settings.ingest,
-            kinds=frozenset(job.kinds),
-            tenant=settings.tenant,
-            **common,
-        ).run(prefix, only=options.only)
-        return SyncReport(summary, Deletions())
-    finally:
-        source.close()
+    A run that writes from a local folder records the folder in the state directory: display
+    (``mmingest serve``, ``Retriever.from_settings``) reads local pictures only inside such
+    folders and ``source.allowed_local_roots`` (see :mod:`mmingest.pipelines.local_roots`).
+    """
+    spec = RunSpec(
+        source=source,
+        prefix=prefix,
+        kinds=tuple(sorted(Kind(kind) for kind in (kinds or DEFAULT_KINDS))),
+        collection=settings.collection,
+        tenant=settings.tenant,
+        options=RunOptions(
+            dry_run=dry_run,
+            delete=delete,
+            force=force,
+            max_delete_fraction=settings.sync.max_delete_fraction,
+            only=None if only is None else frozenset(only),
+        ),
+        ingest=settings.ingest,
+        pdf=settings.pdf,
+        catalog=settings.catalog,
+        http=settings.http,
+    )
+    root, _ = spec.root()
+    if not dry_run and scheme_of(root) == "file":
+        remember_local_root(settings.state_dir, settings.collection, path_from_uri(root))
+    return spec
 
 
-def failed_objects(letters: JsonlDeadLetters, job: Job, settings: Settings) -> set[str]:
-    """URIs of the job's source objects with a failure recorded for the settings' tenant."""
-    source, _ = job.open(settings)
+def backends_of(
+    runtime: Runtime,
+    *,
+    dead_letters: DeadLetterSink | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Backends:
+    """The run's backends in this process, with this process's source credentials."""
+    return Backends(
+        runtime.store,
+        runtime.embedder,
+        source_config=runtime.settings.source,
+        dead_letters=dead_letters,
+        on_progress=on_progress,
+    )
+
+
+def run_job(
+    spec: RunSpec,
+    runtime: Runtime,
+    *,
+    dead_letters: DeadLetterSink | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> SyncReport:
+    """Run ``spec`` in this process (a dry run writes nothing)."""
+    return execute(spec, backends_of(runtime, dead_letters=dead_letters, on_progress=on_progress))
+
+
+def failed_objects(letters: JsonlDeadLetters, spec: RunSpec, settings: Settings) -> set[str]:
+    """URIs of the spec's source objects with a failure recorded for the settings' tenant."""
+    source, _ = spec.open(settings.source)
     try:
         base = source.uri_of("x")[:-1]
     finally:

@@ -26,8 +26,7 @@ from rich.table import Table
 
 from mmingest.connectors.sources import scheme_of
 from mmingest.connectors.sources.local import path_from_uri
-from mmingest.pipelines.reconcile import Deletions
-from mmingest.pipelines.sync import SyncReport
+from mmingest.pipelines.run import Deletions, SyncReport
 from mmingest.pipelines.text import terminal_safe
 from mmingest.schemas.query import Hit
 from mmingest.schemas.summary import Failure, RunSummary

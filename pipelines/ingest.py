@@ -4,7 +4,8 @@ Three stages overlap: a planner thread walks the listing, worker threads read an
 units of work (a batch of images, one PDF, one catalog) into prepared batches, the calling
 thread embeds them, and a writer thread upserts the previous batch. Every listed object ends
 up written, skipped (unchanged or not an input) or failed with its reason; a re-run skips what
-is already stored with the same content hash.
+is already stored with the same content hash. Planning (:mod:`mmingest.pipelines.planning`)
+and loading (:mod:`mmingest.pipelines.loading`) live in their own modules; this one runs them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from collections.abc import Callable, Container, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from functools import partial
 from typing import Any
 
@@ -28,152 +28,77 @@ from mmingest.connectors.stores.base import VectorStore
 from mmingest.pipelines.deadletters import DeadLetterSink
 from mmingest.pipelines.embed import embed_images_and_captions
 from mmingest.pipelines.extract.base import ExtractContext, Prepared, PreparedBatch
-from mmingest.pipelines.extract.catalogs import catalog_format
 from mmingest.pipelines.extract.images import prepare_images
 from mmingest.pipelines.extract.isolation import isolation_failure, stops_run
 from mmingest.pipelines.extract.pdfs import extract_pdf
 from mmingest.pipelines.extract.products import extract_catalog
 from mmingest.pipelines.extract.references import ReferenceReader
-from mmingest.pipelines.globs import selected
-from mmingest.pipelines.listing import Ignored, ImageCandidate, pair_sidecars
+from mmingest.pipelines.loading import BatchWriter, IncompleteDocument, WriteResult, where
+from mmingest.pipelines.planning import (
+    DEFAULT_KINDS,
+    CatalogTask,
+    DocumentTask,
+    IgnoredTask,
+    ImageChunk,
+    Kind,
+    Task,
+    objects_of,
+    plan,
+    task_uri,
+)
 from mmingest.pipelines.points import build_point
 from mmingest.pipelines.reconcile import Evidence
-from mmingest.pipelines.retry import DEFAULT_RETRY, RetryPolicy, call_with_retry
+from mmingest.pipelines.retry import DEFAULT_RETRY, RetryPolicy
 from mmingest.pipelines.stages import AsyncRunner, parallel_batches
 from mmingest.schemas.collection import CollectionSpec
 from mmingest.schemas.config import CatalogConfig, HttpConfig, IngestConfig, PdfConfig, SourceConfig
 from mmingest.schemas.embedding import EmbedderInfo, EmbedderLimits
-from mmingest.schemas.errors import CollectionNotFound, ConfigError, InvalidInput, TransientError
+from mmingest.schemas.errors import CollectionNotFound, ConfigError
 from mmingest.schemas.objects import ObjectInfo
 from mmingest.schemas.points import Point
-from mmingest.schemas.summary import Failure, RunSummary, Stage
+from mmingest.schemas.summary import IGNORED_EXAMPLES, Failure, RunSummary, Stage
+
+__all__ = [
+    "DEFAULT_KINDS",
+    "CatalogTask",
+    "DocumentTask",
+    "IgnoredTask",
+    "ImageChunk",
+    "IncompleteDocument",
+    "Ingestion",
+    "IngestionConfig",
+    "Kind",
+    "ProgressCallback",
+    "Task",
+    "WriteResult",
+    "ingest",
+    "ingest_images",
+    "ingest_pdfs",
+    "ingest_products",
+    "plan",
+]
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[RunSummary], None]
-_IGNORED_EXAMPLES = 20
 _WRITES_IN_FLIGHT = 2
 
 
-class Kind(StrEnum):
-    """What a run ingests."""
-
-    IMAGES = "images"
-    PDFS = "pdfs"
-    PRODUCTS = "products"
-
-
-DEFAULT_KINDS = frozenset({Kind.IMAGES, Kind.PDFS})
-
-
 @dataclass(frozen=True)
-class ImageChunk:
-    """A batch of images to read and decode together."""
+class IngestionConfig:
+    """Everything an :class:`Ingestion` is told: where it writes, what it takes and how."""
 
-    candidates: list[ImageCandidate]
-
-
-@dataclass(frozen=True)
-class DocumentTask:
-    """One PDF document."""
-
-    obj: ObjectInfo
-
-
-@dataclass(frozen=True)
-class CatalogTask:
-    """One product catalog."""
-
-    obj: ObjectInfo
-
-
-@dataclass(frozen=True)
-class IgnoredTask:
-    """Objects this run does not take, with the reason."""
-
-    items: list[tuple[str, str]]
-
-
-Task = ImageChunk | DocumentTask | CatalogTask | IgnoredTask
-
-
-def _objects_of(task: Task) -> int:
-    """How many listed objects a task covers (an image with its sidecars, a document...)."""
-    if isinstance(task, ImageChunk):
-        return sum(1 + len(candidate.sidecars) for candidate in task.candidates)
-    if isinstance(task, IgnoredTask):
-        return len(task.items)
-    return 1
-
-
-@dataclass
-class WriteResult:
-    """The outcome of upserting one batch of points."""
-
-    written: int = 0
-    deleted: int = 0
-    failures: list[Failure] = field(default_factory=list)
-
-
-def plan(
-    objects: Iterable[ObjectInfo],
-    *,
-    kinds: frozenset[Kind],
-    config: IngestConfig,
-    only: Container[str] | None = None,
-) -> Iterator[Task]:
-    """Units of work from a listing, in listing order.
-
-    With ``only`` (object URIs), everything else is left out without being counted: a run
-    that retries dead letters covers just those objects (images keep their sidecars).
-    """
-    ignored: list[tuple[str, str]] = []
-    images: list[ImageCandidate] = []
-
-    def chosen() -> Iterator[ObjectInfo]:
-        for obj in objects:
-            if selected(obj.key, config.include, config.exclude):
-                yield obj
-            else:
-                ignored.append((obj.key, "excluded by ingest.include/exclude"))
-
-    for item in pair_sidecars(chosen()):
-        if only is not None and _uri_of(item) not in only:
-            continue
-        if isinstance(item, ImageCandidate):
-            if Kind.IMAGES in kinds:
-                images.append(item)
-            else:
-                ignored.append(
-                    (item.image.key, "an image (this run ingests " + ", ".join(sorted(kinds)) + ")")
-                )
-                ignored += [(s.key, "sidecar of an image not ingested") for s in item.sidecars]
-        elif item.obj.suffix == ".pdf" and Kind.PDFS in kinds:
-            yield DocumentTask(item.obj)
-        elif catalog_format(item.obj.key) and Kind.PRODUCTS in kinds:
-            yield CatalogTask(item.obj)
-        elif catalog_format(item.obj.key) in ("parquet", "csv", "jsonl"):
-            ignored.append((item.obj.key, "a catalog: ingest it with --kind products"))
-        else:
-            ignored.append((item.obj.key, item.reason))
-        if len(images) >= config.batch_size:
-            yield ImageChunk(images)
-            images = []
-        if len(ignored) >= config.batch_size:
-            yield IgnoredTask(ignored)
-            ignored = []
-    if images:
-        yield ImageChunk(images)
-    if ignored:
-        yield IgnoredTask(ignored)
-
-
-class IncompleteDocument(TransientError):
-    """A document's last batch was held back because an earlier batch of it failed to write."""
-
-
-def _uri_of(item: ImageCandidate | Ignored) -> str:
-    return item.image.uri if isinstance(item, ImageCandidate) else item.obj.uri
+    collection: str
+    ingest: IngestConfig = field(default_factory=IngestConfig)
+    kinds: frozenset[Kind] = DEFAULT_KINDS
+    pdf: PdfConfig = field(default_factory=PdfConfig)
+    catalog: CatalogConfig = field(default_factory=CatalogConfig)
+    source_config: SourceConfig = field(default_factory=SourceConfig)
+    """Credentials for catalog image references on the source's own storage."""
+    http: HttpConfig = field(default_factory=HttpConfig)
+    tenant: str | None = None
+    retry: RetryPolicy = DEFAULT_RETRY
+    dry_run: bool = False
 
 
 class Ingestion:
@@ -189,44 +114,35 @@ class Ingestion:
         source: Source,
         embedder: Embedder | None,
         store: VectorStore,
+        config: IngestionConfig,
         *,
-        collection: str,
-        config: IngestConfig,
-        kinds: frozenset[Kind] = DEFAULT_KINDS,
-        pdf: PdfConfig | None = None,
-        catalog: CatalogConfig | None = None,
-        source_config: SourceConfig | None = None,
-        http: HttpConfig | None = None,
-        tenant: str | None = None,
         dead_letters: DeadLetterSink | None = None,
         on_progress: ProgressCallback | None = None,
-        retry: RetryPolicy = DEFAULT_RETRY,
-        dry_run: bool = False,
         evidence: Evidence | None = None,
     ) -> None:
         self.source = source
         self.embedder = embedder
         self.store = store
-        self.collection = collection
-        self.config = config
-        self.kinds = kinds
-        self.pdf = pdf or PdfConfig()
-        self.catalog = catalog or CatalogConfig()
-        self.source_config = source_config or SourceConfig()
-        self.http = http or HttpConfig()
-        self.tenant = tenant
+        self.collection = config.collection
+        self.config = config.ingest
+        self.kinds = config.kinds
+        self.pdf = config.pdf
+        self.catalog = config.catalog
+        self.source_config = config.source_config
+        self.http = config.http
+        self.tenant = config.tenant
         self.dead_letters = dead_letters
         self.on_progress = on_progress
-        self.retry = retry
-        self.dry_run = dry_run
+        self.retry = config.retry
+        self.dry_run = config.dry_run
         self.evidence = evidence
         self.server_side = store.capabilities.server_side_vectors
         # A dry run only plans and counts: it needs no model (the CLI does not load one for it).
-        planning_only = dry_run and embedder is None and not self.server_side
+        planning_only = self.dry_run and embedder is None and not self.server_side
         self._space = None if planning_only else self._vector_space()
-        self.summary = RunSummary(collection=collection, dry_run=dry_run)
+        self.summary = RunSummary(collection=self.collection, dry_run=self.dry_run)
         self._task_ids = itertools.count()
-        self._failed_tasks: set[int] = set()  # touched by the writer thread only
+        self._writer = BatchWriter(store, tenant=self.tenant, retry=self.retry)
 
     @property
     def info(self) -> EmbedderInfo:
@@ -252,7 +168,7 @@ class Ingestion:
         self.source.precheck()
         listing = self._counted(self.source.list(prefix))
         if self.evidence is not None:
-            listing = self._witnessed(listing, self.evidence)
+            listing = self.evidence.witness(listing)
         return self.run_tasks(plan(listing, kinds=self.kinds, config=self.config, only=only))
 
     def _counted(self, listing: Iterable[ObjectInfo]) -> Iterator[ObjectInfo]:
@@ -262,12 +178,6 @@ class Ingestion:
             listed += 1
             yield obj
         self.summary.listed = listed
-
-    @staticmethod
-    def _witnessed(listing: Iterable[ObjectInfo], evidence: Evidence) -> Iterator[ObjectInfo]:
-        for obj in listing:
-            evidence.saw_object(obj.uri)
-            yield obj
 
     def run_tasks(self, tasks: Iterable[Task]) -> RunSummary:
         """Extract, embed and write planned units of work (see :func:`plan`)."""
@@ -311,7 +221,8 @@ class Ingestion:
                         continue
                     points, places = self._points(prepared.items)
                     if points or prepared.stale_ids:
-                        writes.append(writer.submit(self._write, target, points, places, prepared))
+                        write = partial(self._writer.write, target, points, places, prepared)
+                        writes.append(writer.submit(write))
                     while len(writes) > _WRITES_IN_FLIGHT:
                         self._account(writes.popleft().result())
                     self._progress(started)
@@ -348,7 +259,7 @@ class Ingestion:
                 yield held
             held = batch
         if held is not None:
-            held.objects = _objects_of(task)
+            held.objects = objects_of(task)
             yield held
 
     def _isolated(
@@ -377,7 +288,7 @@ class Ingestion:
             for candidate in task.candidates:
                 yield from self._isolated(ImageChunk([candidate]), context, references)
             return
-        uri = _task_uri(task)
+        uri = task_uri(task)
         yield PreparedBatch(
             seen=1, failures=[isolation_failure(uri, raised)], shielded_sources=[uri]
         )
@@ -401,7 +312,7 @@ class Ingestion:
         summary.changed += prepared.changed
         summary.unchanged += prepared.unchanged
         summary.ignored += len(prepared.ignored)
-        room = _IGNORED_EXAMPLES - len(summary.ignored_examples)
+        room = IGNORED_EXAMPLES - len(summary.ignored_examples)
         summary.ignored_examples += [f"{key}: {why}" for key, why in prepared.ignored[:room]]
         summary.warnings += prepared.warnings
         for key, value in prepared.estimate.items():
@@ -420,6 +331,7 @@ class Ingestion:
 
     def _fail(self, failures: Iterable[Failure]) -> None:
         for failure in failures:
+            log.info("%s failed at %s: %s", failure.uri, failure.stage, failure.message)
             if self.tenant is not None:
                 failure = failure.model_copy(update={"tenant": self.tenant})
             self.summary.failed += 1
@@ -442,7 +354,7 @@ class Ingestion:
         stamp = now.isoformat()  # one timestamp per batch, formatted once
         if self.server_side:
             return [self._server_side_point(item, now) for item in items], [
-                _where(item) for item in items
+                where(item) for item in items
             ]
         assert self.embedder is not None
         named, errors = embed_images_and_captions(
@@ -451,7 +363,7 @@ class Ingestion:
             [item.asset.caption for item in items],
             policy=self.retry,
         )
-        self._fail(Failure.of(_where(items[i]), Stage.EMBED, e) for i, e in errors.items())
+        self._fail(Failure.of(where(items[i]), Stage.EMBED, e) for i, e in errors.items())
         kept = [index for index in range(len(items)) if index not in errors]
         points = [
             build_point(
@@ -463,7 +375,7 @@ class Ingestion:
             )
             for index in kept
         ]
-        return points, [_where(items[index]) for index in kept]
+        return points, [where(items[index]) for index in kept]
 
     def _server_side_point(self, item: Prepared, now: datetime) -> Point:
         point = build_point(item.asset, {}, embedder=self.info, tenant=self.tenant, ingested_at=now)
@@ -472,57 +384,6 @@ class Ingestion:
         buffer = io.BytesIO()
         item.images[0].save(buffer, format="JPEG", quality=90)
         return point.model_copy(update={"image_data": buffer.getvalue()})
-
-    def _write(
-        self, target: str, points: list[Point], places: list[str], prepared: PreparedBatch
-    ) -> WriteResult:
-        result = WriteResult()
-        if prepared.commit and prepared.task in self._failed_tasks:
-            error = IncompleteDocument(
-                "held back: another batch of this document failed to write, so the document "
-                "is not marked complete and the next run redoes it"
-            )
-            result.failures = [Failure.of(place, Stage.WRITE, error) for place in places]
-            return result
-        size = self.store.capabilities.max_batch
-        for start in range(0, len(points), size):
-            chunk = points[start : start + size]
-            try:
-                call_with_retry(
-                    partial(self.store.upsert, target, chunk),
-                    what=f"upserting {len(chunk)} points",
-                    policy=self.retry,
-                )
-            except (TransientError, InvalidInput) as error:
-                self._failed_tasks.add(prepared.task)
-                result.failures += [
-                    Failure.of(place, Stage.WRITE, error) for place in places[start : start + size]
-                ]
-            else:
-                result.written += len(chunk)
-        if prepared.stale_ids:
-            call_with_retry(
-                partial(self.store.delete, target, prepared.stale_ids, tenant=self.tenant),
-                what=f"deleting {len(prepared.stale_ids)} stale points",
-                policy=self.retry,
-            )
-            result.deleted += len(prepared.stale_ids)
-        return result
-
-
-def _task_uri(task: Task) -> str:
-    if isinstance(task, ImageChunk):
-        return task.candidates[0].image.uri
-    if isinstance(task, DocumentTask | CatalogTask):
-        return task.obj.uri
-    return ""  # pragma: no cover - an ignored task reads nothing and cannot raise
-
-
-def _where(item: Prepared) -> str:
-    asset = item.asset
-    if asset.page is not None:
-        return f"{asset.source_uri}#page={asset.page}"
-    return f"{asset.source_uri}#{asset.part}" if asset.part else asset.source_uri
 
 
 def ingest(
@@ -540,14 +401,22 @@ def ingest(
 
     ``kinds`` picks what is ingested: images and PDFs by default, or product catalogs.
     """
+    dead_letters = options.pop("dead_letters", None)
+    on_progress = options.pop("on_progress", None)
+    evidence = options.pop("evidence", None)
     return Ingestion(
         source,
         embedder,
         store,
-        collection=collection,
-        config=config or IngestConfig(),
-        kinds=frozenset(Kind(kind) for kind in kinds),
-        **options,
+        IngestionConfig(
+            collection=collection,
+            ingest=config or IngestConfig(),
+            kinds=frozenset(Kind(kind) for kind in kinds),
+            **options,
+        ),
+        dead_letters=dead_letters,
+        on_progress=on_progress,
+        evidence=evidence,
     ).run(prefix)
 
 

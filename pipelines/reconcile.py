@@ -8,7 +8,7 @@ more than a configured fraction of the scope unless forced.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -16,6 +16,7 @@ from mmingest.connectors.stores.base import VectorStore
 from mmingest.pipelines.extract.dedup import KeySet
 from mmingest.pipelines.globs import selected
 from mmingest.schemas.assets import AssetKind
+from mmingest.schemas.objects import ObjectInfo
 from mmingest.schemas.points import StoredPoint
 
 KIND_OF_RUN = {"images": AssetKind.IMAGE, "pdfs": AssetKind.PDF_PAGE, "products": AssetKind.PRODUCT}
@@ -36,6 +37,12 @@ class Evidence:
     def saw_object(self, uri: str) -> None:
         """An object was listed."""
         self.listed.add(uri)
+
+    def witness(self, listing: Iterable[ObjectInfo]) -> Iterator[ObjectInfo]:
+        """``listing``, recording each object as it passes."""
+        for obj in listing:
+            self.saw_object(obj.uri)
+            yield obj
 
     def saw_records(self, point_ids: Sequence[str]) -> None:
         """Catalog records were read."""

@@ -422,7 +422,26 @@ class FlowConfig(_Config):
     dask_address: str | None = Field(
         None, description="Scheduler of an existing Dask cluster (default: a local cluster)."
     )
-    task_retries: int = Field(2, ge=0, le=10, description="Retries of a batch task (transient).")
+    task_retries: int = Field(
+        2, ge=0, le=10, description="Retries of a unit task after a transient failure."
+    )
+    dask_workers: int = Field(
+        1,
+        ge=1,
+        le=256,
+        description="Worker processes of the local Dask cluster (1: threads in the flow's "
+        "process). More than one needs a server store.",
+    )
+    partial_state: Literal["failed", "completed"] = Field(
+        "failed",
+        description="Final state of a run in which items failed: Failed, or a Completed state "
+        "named CompletedWithFailures.",
+    )
+    collision_strategy: Literal["enqueue", "cancel"] = Field(
+        "enqueue",
+        description="When a deployment's run starts while another run of it is active: wait "
+        "for it (enqueue) or cancel the new run (cancel).",
+    )
 
 
 class IngestConfig(_Config):

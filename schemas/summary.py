@@ -53,6 +53,23 @@ class Failure(BaseModel):
         )
 
 
+IGNORED_EXAMPLES = 20
+"""How many ignored objects a summary names."""
+_ADDITIVE = (
+    "seen",
+    "written",
+    "new",
+    "changed",
+    "unchanged",
+    "ignored",
+    "failed",
+    "deleted",
+    "provider_requests",
+    "cache_hits",
+    "cache_misses",
+)
+
+
 class RunSummary(BaseModel):
     """Counts of one ingestion run. ``seen == written + skipped + failed`` always holds.
 
@@ -110,6 +127,25 @@ class RunSummary(BaseModel):
             self.billed_units[unit] = self.billed_units.get(unit, 0) + amount
         self.cache_hits += usage.cache_hits
         self.cache_misses += usage.cache_misses
+
+    def absorb(self, part: RunSummary) -> None:
+        """Add the counts of ``part`` (a unit of the same run, done elsewhere) to this summary.
+
+        Wall time is not additive: whoever schedules the units sets ``elapsed_s``.
+        """
+        for name in _ADDITIVE:
+            setattr(self, name, getattr(self, name) + getattr(part, name))
+        self.failures += part.failures
+        self.warnings += part.warnings
+        room = IGNORED_EXAMPLES - len(self.ignored_examples)
+        self.ignored_examples += part.ignored_examples[: max(room, 0)]
+        for bucket, extra in (
+            (self.billed_units, part.billed_units),
+            (self.estimate, part.estimate),
+            (self.images_lost, part.images_lost),
+        ):
+            for unit, amount in extra.items():
+                bucket[unit] = bucket.get(unit, 0) + amount
 
     @property
     def skipped(self) -> int:

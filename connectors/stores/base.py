@@ -37,6 +37,9 @@ class StoreCapabilities(BaseModel):
     :mod:`mmingest.schemas.filters`."""
     max_batch: int = 256
     """Points per ``upsert`` call the caller should send; stores split further by bytes."""
+    embedded: bool = False
+    """The engine runs inside this process on a local path (Qdrant Edge, Milvus Lite, qdrant-client
+    local mode): only one process may open it, so a run cannot write from several processes."""
 
 
 @runtime_checkable

@@ -77,7 +77,7 @@ def test_flows_run_against_a_server_and_reembed_swaps_the_alias(environment, tmp
     write_images(folder, 6)
     result = sync(str(folder), collection="photos")
     assert (result["written"], result["failed"]) == (6, 0)
-    assert "| written | 6 |" in asyncio.run(_artifact("mmingest-summary"))
+    assert "| written | 6 |" in asyncio.run(_artifact("mmingest-photos-summary"))
 
     other_model = build_tiny_clip(tmp_path / "other-clip", seed=7)
     swapped = reembed(
@@ -149,7 +149,7 @@ def test_a_served_deployment_runs_on_demand_and_publishes_its_artifact(environme
             assert time.monotonic() < deadline, "the served deployment never finished"
             time.sleep(1)
         assert flow_run.state.is_completed(), flow_run.state
-        markdown = asyncio.run(_artifact("mmingest-summary", run_id))
+        markdown = asyncio.run(_artifact("mmingest-served-summary", run_id))
         assert "| written | 5 |" in markdown
         assert str(folder) in markdown
     finally:

@@ -15,6 +15,7 @@ from mmingest.connectors.sources.local import LocalFolderSource
 from mmingest.flows.cli import main
 from mmingest.pipelines.ingest import ingest
 from mmingest.pipelines.query import Retriever, display_uri
+from mmingest.pipelines.reference_policy import UnsafeReference
 from mmingest.pipelines.samples import write_images, write_pdfs
 from mmingest.schemas.config import SourceConfig
 from mmingest.schemas.errors import ConfigError, InvalidInput, RateLimited
@@ -270,3 +271,29 @@ def test_cli_query_with_filters_and_json(tmp_path, monkeypatch, capsys, tiny_cli
         hits = retriever.search("umbrella", k=3, filters=eq("kind", "pdf_page"))
         assert retriever.collection == "mmingest" and len(hits) == 3
         assert {hit.kind for hit in hits} == {"pdf_page"}
+
+
+def test_pictures_of_ingested_folders_display_without_a_setting(
+    tmp_path, monkeypatch, capsys, tiny_clip_dir
+):
+    """`mmingest ingest ./pics` then a retriever from the same settings shows the pictures of
+    ./pics (the folder is recorded in the state dir), and still nothing outside it."""
+    monkeypatch.setenv("MMINGEST_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("MMINGEST_EMBEDDER__MODEL", str(tiny_clip_dir))
+    monkeypatch.setenv("MMINGEST_EMBEDDING_CACHE__ENABLED", "false")
+    write_images(tmp_path / "pics", 2)
+    (tmp_path / "outside.png").write_bytes((tmp_path / "pics").iterdir().__next__().read_bytes())
+    assert _cli(capsys, "ingest", str(tmp_path / "pics"), "--dry-run")[0] == 0
+    with Retriever.from_settings(Settings()) as retriever:
+        assert retriever.source_config.allowed_local_roots == []  # a dry run records nothing
+    assert _cli(capsys, "ingest", str(tmp_path / "pics"))[0] == 0
+    with Retriever.from_settings(Settings()) as retriever:
+        hit = retriever.search("a", k=1, filters=eq("kind", "image"))[0]
+        name = hit.source_uri.rsplit("/", 1)[1]
+        assert retriever.image_bytes(hit) == (tmp_path / "pics" / name).read_bytes()
+        for uri in ((tmp_path / "outside.png").as_uri(), "file:///etc/passwd"):
+            tampered = hit.model_copy(update={"payload": {**hit.payload, "source_uri": uri}})
+            with pytest.raises(UnsafeReference):
+                retriever.image_bytes(tampered)
+    with Retriever.from_settings(Settings(collection="other")) as retriever:
+        assert retriever.source_config.allowed_local_roots == []  # recorded per collection

@@ -21,7 +21,7 @@ import pytest
 
 from mmingest.flows.artifacts import one_line, report_data, report_markdown
 from mmingest.flows.cli import main
-from mmingest.flows.jobs import Job, JobOptions, run_job
+from mmingest.flows.jobs import run_job, spec_from
 from mmingest.flows.runtime import open_runtime
 from mmingest.pipelines.samples import encode
 from mmingest.schemas.errors import MmingestError
@@ -127,13 +127,9 @@ def test_canaries_never_leak(world, caplog, capfd, monkeypatch, ledger):
 
     # The same job run directly, as the Prefect flow does: its summary, data and artifact.
     with open_runtime(Settings()) as runtime:
-        report = run_job(
-            runtime.settings,
-            runtime,
-            Job(source),
-            JobOptions(dead_letters=runtime.dead_letters),
-        )
-    markdown = report_markdown(report, Job(source))
+        spec = spec_from(runtime.settings, source)
+        report = run_job(spec, runtime, dead_letters=runtime.dead_letters)
+    markdown = report_markdown(report, spec)
     assert "source_unavailable" in markdown  # the artifact shows the failures...
     seen += [markdown, json.dumps(report_data(report)), one_line(report)]
     seen += [report.summary.model_dump_json(), repr(report)]

@@ -17,7 +17,7 @@ from mmingest.connectors.embedders.clip.weights import weights_digest
 from mmingest.connectors.sources.local import LocalFolderSource
 from mmingest.flows.jobs import settle_dead_letters
 from mmingest.pipelines.deadletters import JsonlDeadLetters, object_uri
-from mmingest.pipelines.ingest import Ingestion, Kind
+from mmingest.pipelines.ingest import Ingestion, IngestionConfig, Kind
 from mmingest.pipelines.ingest import ingest as ingest_all
 from mmingest.pipelines.query import Retriever
 from mmingest.pipelines.retry import RetryPolicy
@@ -51,12 +51,14 @@ def ingest(folder, store, provider, *, letters=None, only=None, tenant=None):
         LocalFolderSource(folder),
         provider.embedder,
         store,
-        collection="docs",
-        config=CONFIG,
-        kinds=frozenset({Kind.PDFS}),
+        IngestionConfig(
+            collection="docs",
+            ingest=CONFIG,
+            kinds=frozenset({Kind.PDFS}),
+            retry=FAST,
+            tenant=tenant,
+        ),
         dead_letters=letters,
-        retry=FAST,
-        tenant=tenant,
     ).run(only=only)
 
 

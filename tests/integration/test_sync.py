@@ -236,14 +236,15 @@ def test_a_dry_run_writes_nothing(tmp_path, edge_store):
 
 
 def test_the_summary_knows_the_listing_total_for_progress(tmp_path, edge_store):
-    from mmingest.pipelines.ingest import Ingestion
+    from mmingest.pipelines.ingest import Ingestion, IngestionConfig
 
     write_pdfs(tmp_path / "docs")
     (tmp_path / "docs" / "notes.txt").write_text("not an input")
     seen: list[tuple[int | None, int]] = []
     ingestion = Ingestion(
-        LocalFolderSource(tmp_path / "docs"), HashEmbedder(), edge_store, collection="p",
-        config=CONFIG, on_progress=lambda s: seen.append((s.listed, s.objects_done)),
+        LocalFolderSource(tmp_path / "docs"), HashEmbedder(), edge_store,
+        IngestionConfig(collection="p", ingest=CONFIG),
+        on_progress=lambda s: seen.append((s.listed, s.objects_done)),
     )  # fmt: skip
     summary = ingestion.run()
     objects = len(list((tmp_path / "docs").iterdir()))

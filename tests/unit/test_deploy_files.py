@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from mmingest.flows import prefect_flows
+from mmingest.flows.deployments import ENTRYPOINTS
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 FLOWS = {"sync", "backfill", "ingest_images", "ingest_pdfs", "ingest_products", "reembed"}
@@ -18,15 +19,20 @@ def test_every_flow_has_a_deployment_whose_parameters_it_accepts():
     config = yaml.safe_load((DEPLOY / "prefect.yaml").read_text(encoding="utf-8"))
     seen = set()
     for deployment in config["deployments"]:
-        path, function = deployment["entrypoint"].split(":")
-        assert path == "flows/prefect_flows.py"
+        path, function = deployment["entrypoint"].rsplit(".", 1)
+        assert path == "mmingest.flows.prefect_flows"  # the installed module, as deploy --work-pool
+        assert deployment["concurrency_limit"]["limit"] == 1
+        assert deployment["concurrency_limit"]["collision_strategy"] in {"ENQUEUE", "CANCEL_NEW"}
         flow = getattr(prefect_flows, function)
         accepted = set(inspect.signature(flow.fn).parameters)
         assert set(deployment["parameters"]) <= accepted, deployment["name"]
         assert deployment["work_pool"]["name"] == "mmingest"
         seen.add(function)
     assert seen == FLOWS
-    sync = next(d for d in config["deployments"] if d["entrypoint"].endswith(":sync"))
+    assert config["pull"] == []  # no checkout path: code comes from the image
+    entrypoints = {d["entrypoint"] for d in config["deployments"]}
+    assert entrypoints == set(ENTRYPOINTS.values())  # the same as `mmingest deploy --work-pool`
+    sync = next(d for d in config["deployments"] if d["entrypoint"].endswith(".sync"))
     assert sync["schedules"][0]["cron"]
 
 

@@ -84,7 +84,10 @@ class MilvusStore(MilvusCollections):
         except Exception as error:
             raise translate(error, "connect", "", self._where) from error
         self._capabilities = StoreCapabilities(
-            native_fusion=frozenset({FusionMethod.RRF}), aliases=True, max_batch=1000
+            native_fusion=frozenset({FusionMethod.RRF}),
+            aliases=True,
+            max_batch=1000,
+            embedded=self._lite,
         )
 
     @property

@@ -72,6 +72,7 @@ class QdrantStore(QdrantCollections):
             native_fusion=frozenset({FusionMethod.RRF, FusionMethod.DBSF}),
             aliases=True,
             max_batch=1024,
+            embedded=self._local,
         )
 
     def _connect(self, connect: Callable[[], QdrantClient]) -> QdrantClient:

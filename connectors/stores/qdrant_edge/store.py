@@ -48,6 +48,7 @@ class QdrantEdgeStore:
         self._bm25 = convert.bm25_model()
         self._aliases = self._dir.read_aliases()
         self._capabilities = StoreCapabilities(
+            embedded=True,
             named_vectors=True,
             keywords=True,
             native_fusion=frozenset({FusionMethod.RRF, FusionMethod.DBSF}),
