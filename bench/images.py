@@ -92,11 +92,19 @@ def upload(count: int, prefix: str) -> tuple[str, list[str]]:
     return bucket, captions
 
 
-def _embedder(batch: int) -> Any:
+def _embedder(batch: int, runtime: str = "torch", precision: str = "auto") -> Any:
+    from bench.runtimes import export_dir
     from mmingest.connectors.embedders.clip import ClipEmbedder
     from mmingest.schemas.config import ClipEmbedderConfig
 
-    return ClipEmbedder(ClipEmbedderConfig(model=str(model_dir()), batch_size=batch))
+    config = ClipEmbedderConfig(
+        model=str(model_dir()),
+        batch_size=batch,
+        runtime=runtime,  # type: ignore[arg-type]
+        precision=precision,  # type: ignore[arg-type]
+        export_dir=export_dir(),
+    )
+    return ClipEmbedder(config)
 
 
 def pipeline_seconds(embedder: Any, bucket: str, count: int, workdir: Path, batch: int) -> float:
@@ -122,49 +130,40 @@ def pipeline_seconds(embedder: Any, bucket: str, count: int, workdir: Path, batc
 
 
 def bare_rates(embedder: Any, count: int, batch: int, captions: list[str]) -> tuple[float, float]:
-    """(images/s, captions/s) of the bare model on pre-processed tensors at ``batch``."""
-    import torch
+    """(images/s, captions/s) of the bare model on pre-processed inputs at ``batch``.
 
-    from mmingest.connectors.embedders.clip.embedder import _features
+    The embedder's own towers (whatever runtime runs them) on arrays its preprocessor made
+    beforehand: the model's cost alone.
+    """
     from mmingest.pipelines.images import fit_image
 
     limits = embedder.info.limits
     images = [
         fit_image(Image.open(io.BytesIO(photo(i))).convert("RGB"), limits) for i in range(count)
     ]
-    pixels = [
-        embedder._image_processor(images=images[i : i + batch], return_tensors="pt")
-        for i in range(0, count, batch)
-    ]
-    tokens = [
-        embedder._tokenizer(
-            captions[i : i + batch],
-            padding=True,
-            truncation=True,
-            max_length=limits.max_text_tokens,
-            return_tensors="pt",
-        )
-        for i in range(0, count, batch)
-    ]
-    model = embedder._model
-    with torch.inference_mode():
-        started = time.perf_counter()
-        for inputs in pixels:
-            _features(model.get_image_features(**inputs))
-        image_s = time.perf_counter() - started
-        started = time.perf_counter()
-        for inputs in tokens:
-            _features(model.get_text_features(**inputs))
-        caption_s = time.perf_counter() - started
+    preprocessor, towers = embedder.preprocessor, embedder.towers
+    pixels = [preprocessor.images(images[i : i + batch]) for i in range(0, count, batch)]
+    tokens = [preprocessor.texts(captions[i : i + batch]) for i in range(0, count, batch)]
+    started = time.perf_counter()
+    for inputs in pixels:
+        towers.image(inputs)
+    image_s = time.perf_counter() - started
+    started = time.perf_counter()
+    for inputs in tokens:
+        towers.text(inputs)
+    caption_s = time.perf_counter() - started
     return count / image_s, count / caption_s
 
 
-def end_to_end(quick: bool) -> list[Measurement]:
-    """Scenario 1: pipeline items/s over the bare model's limit."""
+def end_to_end(
+    quick: bool, runtime: str = "torch", precision: str = "auto", scenario: str = "end-to-end"
+) -> list[Measurement]:
+    """Scenario 1: pipeline items/s over the bare model's limit, on ``runtime``."""
     sizes = QUICK if quick else FULL
     count, batch = sizes.end_to_end, sizes.batch
     bucket, captions = upload(count, "e2e/")
-    embedder = _embedder(batch)
+    embedder = _embedder(batch, runtime, precision)
+    label = embedder.towers.label
     with tempfile.TemporaryDirectory(prefix="mmingest-bench-") as scratch:
         # The first calls at each input shape (caption batches pad to different lengths) pick
         # kernels and are several times slower: one untimed pass over every shape first.
@@ -181,13 +180,14 @@ def end_to_end(quick: bool) -> list[Measurement]:
     goal, met = goal_at_least(ratio, E2E_GOAL)
     return [
         Measurement(
-            "end-to-end",
-            "images S3 -> CLIP -> Qdrant Edge: pipeline items/s / bare model limit",
+            scenario,
+            f"images S3 -> CLIP ({label}) -> Qdrant Edge: pipeline items/s / bare model limit",
             ratio,
             goal=goal,
             met=met,
             details={
                 "model": MODEL,
+                "runtime": label,
                 "batch_size": batch,
                 "images": count,
                 "pipeline_items_per_s": round(rate, 3),
@@ -212,7 +212,7 @@ def naive_seconds(embedder: Any, bucket: str, workdir: Path) -> tuple[float, int
     import qdrant_edge as edge
     import torch
 
-    from mmingest.connectors.embedders.clip.embedder import _features
+    from mmingest.connectors.embedders.clip.towers import features as _features
 
     client = s3_server().client()
     model, processor, tokenizer = embedder._model, embedder._image_processor, embedder._tokenizer

@@ -351,6 +351,7 @@ class Ingestion:
         if not items:
             return [], []
         now = datetime.now(UTC)
+        stamp = now.isoformat()  # one timestamp per batch, formatted once
         if self.server_side:
             return [self._server_side_point(item, now) for item in items], [
                 where(item) for item in items
@@ -370,7 +371,7 @@ class Ingestion:
                 named[index],
                 embedder=self.info,
                 tenant=self.tenant,
-                ingested_at=now,
+                ingested_at=stamp,
             )
             for index in kept
         ]

@@ -12,12 +12,14 @@ from mmingest.schemas.points import Point, Vector, scoped_id
 
 
 def build_payload(
-    asset: Asset, *, embedder: EmbedderInfo, tenant: str | None, ingested_at: datetime
+    asset: Asset, *, embedder: EmbedderInfo, tenant: str | None, ingested_at: datetime | str
 ) -> dict[str, Any]:
     """The payload every store records for a point.
 
     The object's URI is stored, never its bytes; ``embedder`` names the vector space.
+    ``ingested_at`` may be given already formatted (once per batch on the hot path).
     """
+    stamp = ingested_at if isinstance(ingested_at, str) else ingested_at.isoformat()
     payload: dict[str, Any] = {
         "source_uri": asset.source_uri,
         "content_hash": asset.content_hash,
@@ -31,7 +33,7 @@ def build_payload(
             "model": embedder.model,
             "dimension": embedder.dimension,
         },
-        "ingested_at": ingested_at.isoformat(),
+        "ingested_at": stamp,
     }
     if asset.fields:
         payload["fields"] = dict(asset.fields)
@@ -44,7 +46,7 @@ def build_point(
     *,
     embedder: EmbedderInfo,
     tenant: str | None,
-    ingested_at: datetime,
+    ingested_at: datetime | str,
 ) -> Point:
     """The point for ``asset`` with its named vectors and keyword text."""
     return Point(

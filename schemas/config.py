@@ -54,11 +54,23 @@ class ClipEmbedderConfig(_Config):
     )
     revision: str | None = Field(None, description="Checkpoint revision (branch, tag, commit).")
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
-    precision: Literal["auto", "float32", "float16", "bfloat16"] = Field(
-        "auto", description="auto = float16 on CUDA, float32 elsewhere."
+    runtime: Literal["torch", "onnx", "openvino", "auto"] = Field(
+        "torch",
+        description="What runs the model: torch (eager), onnx (ONNX Runtime) or openvino, "
+        "both on the CPU from a cached export; auto = the fastest that passes the quality gate.",
+    )
+    precision: Literal["auto", "fp32", "fp16", "bf16", "int8"] = Field(
+        "auto",
+        description="auto = fp16 on CUDA, else fp32 (for runtime auto: any that passes the "
+        "gate); bf16 where the CPU has it; int8 = post-training quantisation (onnx, openvino).",
     )
     batch_size: int = Field(32, ge=1, le=4096, description="Inputs per forward pass.")
     cache_dir: Path | None = Field(None, description="Hugging Face cache (default: HF_HOME).")
+    export_dir: Path | None = Field(
+        None,
+        description="Cache of models exported for onnx / openvino "
+        "(default: <state_dir>/model-exports).",
+    )
     offline: bool = Field(
         False, description="Never contact the hub (also set by HF_HUB_OFFLINE=1)."
     )
@@ -68,6 +80,13 @@ class ClipEmbedderConfig(_Config):
         "modification time, so a checkpoint is hashed once, not on every load (default: "
         "<state_dir>/weights-digests.json; none: remember within the process only).",
     )
+
+    @field_validator("precision", mode="before")
+    @classmethod
+    def _precision_alias(cls, value: Any) -> Any:
+        # The torch dtype names were the only spelling before the exported runtimes.
+        aliases = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
+        return aliases.get(value, value) if isinstance(value, str) else value
 
 
 def _kind_of(default: str) -> Discriminator:

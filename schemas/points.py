@@ -61,6 +61,8 @@ Vector = npt.NDArray[np.float32]
 
 
 def _as_vector(value: Any) -> Vector:
+    if type(value) is np.ndarray and value.dtype == np.float32 and value.ndim == 1 and value.size:
+        return value  # already what a point holds: the common case on the ingest hot path
     array = np.asarray(value, dtype=np.float32)
     if array.ndim != 1 or array.size == 0:
         raise ValueError(f"a vector must be a non-empty 1-d sequence, got shape {array.shape}")

@@ -94,6 +94,14 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _default_export_dir(self) -> Settings:
+        if isinstance(self.embedder, ClipEmbedderConfig) and self.embedder.export_dir is None:
+            exports = self.state_dir / "model-exports"
+            embedder = self.embedder.model_copy(update={"export_dir": exports})
+            object.__setattr__(self, "embedder", embedder)
+        return self
+
+    @model_validator(mode="after")
     def _default_weights_digests(self) -> Settings:
         if isinstance(self.embedder, ClipEmbedderConfig) and self.embedder.weights_digests is None:
             path = self.state_dir / "weights-digests.json"

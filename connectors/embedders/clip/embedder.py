@@ -1,4 +1,4 @@
-"""Local CLIP / SigLIP / SigLIP 2 embeddings through ``transformers``."""
+"""Local CLIP / SigLIP / SigLIP 2 embeddings: ``transformers`` models on torch, ONNX or OpenVINO."""
 
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ import numpy as np
 from PIL import Image
 
 from mmingest.connectors.embedders.base import Vectors
+from mmingest.connectors.embedders.clip.gate import GateFigures
 from mmingest.connectors.embedders.clip.loading import load_checkpoint
+from mmingest.connectors.embedders.clip.preprocess import Preprocessor
+from mmingest.connectors.embedders.clip.runtimes import Runtimes
+from mmingest.connectors.embedders.clip.towers import Arrays, TorchTowers, Tower, Towers
 from mmingest.connectors.embedders.clip.weights import checkpoint_identity
 from mmingest.connectors.extras import import_extra
 from mmingest.schemas.config import ClipEmbedderConfig
@@ -23,19 +27,25 @@ from mmingest.schemas.embedding import (
     EmbedderUsage,
     InputKind,
 )
-from mmingest.schemas.errors import ConfigError, InvalidInput, ModelUnavailable
+from mmingest.schemas.errors import ConfigError, ModelUnavailable
 
 log = logging.getLogger(__name__)
 
-# SigLIP models were trained on texts padded to their full length; CLIP on unpadded ones.
-_PAD_TO_MAX_LENGTH = {"siglip", "siglip2"}
+DEFAULT_EXPORT_DIR = Path(".mmingest") / "model-exports"
 
 
 def _import_torch() -> Any:
     return import_extra("torch", "the clip embedder")
 
 
-def _pick_device(torch: Any, wanted: str) -> str:
+def _pick_device(torch: Any, wanted: str, runtime: str) -> str:
+    if runtime != "torch":
+        if wanted not in ("auto", "cpu"):
+            raise ConfigError(
+                f"embedder.runtime {runtime!r} runs on the CPU, but embedder.device is "
+                f"{wanted!r}: use runtime 'torch' on {wanted}, or device 'cpu'"
+            )
+        return "cpu"
     if wanted != "auto":
         if wanted == "cuda" and not torch.cuda.is_available():
             raise ConfigError("embedder.device is 'cuda' but PyTorch sees no CUDA device")
@@ -45,16 +55,18 @@ def _pick_device(torch: Any, wanted: str) -> str:
     return "cpu"
 
 
-def _pick_dtype(torch: Any, precision: str, device: str) -> Any:
+def _torch_precision(precision: str, device: str) -> str:
     if precision == "auto":
-        return torch.float16 if device == "cuda" else torch.float32
-    return getattr(torch, precision)
+        return "fp16" if device == "cuda" else "fp32"
+    if precision == "int8":
+        raise ConfigError(
+            "embedder.precision 'int8' needs an exported runtime: set embedder.runtime to "
+            "'onnx', 'openvino' or 'auto'"
+        )
+    return precision
 
 
-def _features(output: Any) -> Any:
-    # transformers 5 returns a model output whose pooler_output holds the projected features;
-    # transformers 4 returned the tensor itself.
-    return getattr(output, "pooler_output", output)
+_DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
 
 
 def _model_image_side(processor: Any) -> int | None:
@@ -72,22 +84,50 @@ def _model_image_side(processor: Any) -> int | None:
 class ClipEmbedder:
     """A CLIP-family dual encoder (any CLIP, SigLIP or SigLIP 2 checkpoint or local folder).
 
-    Runs on CUDA in half precision when available, on the CPU in float32 otherwise. Vectors are
-    L2-normalised, so cosine similarity equals the dot product. CLIP has no separate query
-    encoder: texts embed the same way as documents and queries.
+    ``embedder.runtime`` picks what runs it: eager PyTorch (CUDA in half precision when
+    available, else the CPU in float32), or on the CPU a graph exported once to ONNX Runtime or
+    OpenVINO (fp32, bf16 or int8), admitted by the quality gate against torch float32
+    (:mod:`.gate`). Vectors are L2-normalised, so cosine similarity equals the dot product.
+    CLIP has no separate query encoder: texts embed the same way as documents and queries.
     """
 
     def __init__(self, config: ClipEmbedderConfig) -> None:
         self.config = config
         self._torch = _import_torch()
-        self.device = _pick_device(self._torch, config.device)
-        self.dtype = _pick_dtype(self._torch, config.precision, self.device)
+        self.device = _pick_device(self._torch, config.device, config.runtime)
+        exported = config.runtime != "torch"
+        # Exports are traced from the float32 model whatever precision they run at.
+        precision = "fp32" if exported else _torch_precision(config.precision, self.device)
+        self.dtype = getattr(self._torch, _DTYPES[precision])
         loaded = load_checkpoint(config, dtype=self.dtype, device=self.device)
         self._model = loaded.model
         self._processor = loaded.processor
-        self._image_processor = getattr(loaded.processor, "image_processor", loaded.processor)
-        self._tokenizer = getattr(loaded.processor, "tokenizer", loaded.processor)
-        self._model_type = str(self._model.config.model_type)
+        model_config = self._model.config
+        self._model_type = str(model_config.model_type)
+        text_config = getattr(model_config, "text_config", None)
+        self._text_tokens = int(getattr(text_config, "max_position_embeddings", 77))
+        self._preprocessor = Preprocessor(
+            loaded.processor, model_type=self._model_type, max_text_tokens=self._text_tokens
+        )
+        self._image_processor = self._preprocessor.image_processor
+        self._tokenizer = self._preprocessor.tokenizer
+        self.gate: GateFigures | None = None
+        """The quality gate's figures that admitted an exported runtime (None for torch)."""
+        towers: Towers
+        if exported:
+            root = config.export_dir or DEFAULT_EXPORT_DIR
+            runtimes = Runtimes(
+                self._model, self._preprocessor, root=root.expanduser(), batch=config.batch_size
+            )
+            chosen = runtimes.choose(config.runtime, config.precision)
+            towers, self.runtime, self.precision = chosen.towers, chosen.runtime, chosen.precision
+            self.gate = chosen.figures
+        else:
+            self.runtime, self.precision = "torch", precision
+            towers = TorchTowers(
+                self._model, device=self.device, dtype=self.dtype, label=f"torch {precision}"
+            )
+        self._towers = towers
         self._lock = threading.Lock()
         self._passes = self._inputs = 0
         dimension = int(self._encode_texts(["dimension probe"]).shape[1])
@@ -104,15 +144,25 @@ class ClipEmbedder:
                 # One model, one lock: concurrent calls would only queue.
                 max_concurrency=1,
                 model_image_side=_model_image_side(self._processor),
-                max_text_tokens=self._max_text_tokens(),
+                max_text_tokens=self._text_tokens,
             ),
         )
-        log.info("loaded %s on %s (%s)", self._info.model, self.device, self.dtype)
+        log.info("loaded %s on %s (%s)", self._info.model, self.device, towers.label)
 
     @property
     def info(self) -> EmbedderInfo:
         """Identity, dimension and limits of the loaded model."""
         return self._info
+
+    @property
+    def towers(self) -> Towers:
+        """What runs the model: its label names the runtime and precision."""
+        return self._towers
+
+    @property
+    def preprocessor(self) -> Preprocessor:
+        """The checkpoint's processor and tokenizer, producing the towers' inputs."""
+        return self._preprocessor
 
     def usage(self) -> EmbedderUsage:
         """Forward passes and inputs embedded (a local model bills nothing)."""
@@ -124,10 +174,6 @@ class ClipEmbedder:
         local = Path(self.config.model).expanduser()
         return local.resolve().name if local.exists() else self.config.model
 
-    def _max_text_tokens(self) -> int:
-        text_config = getattr(self._model.config, "text_config", None)
-        return int(getattr(text_config, "max_position_embeddings", 77))
-
     def embed_texts(self, texts: Sequence[str], *, kind: InputKind = InputKind.DOCUMENT) -> Vectors:
         """Embed texts; longer texts are truncated to the model's context (77 tokens for CLIP)."""
         if not texts:
@@ -138,38 +184,17 @@ class ClipEmbedder:
         """Embed RGB images (the processor resizes and normalises them)."""
         if not images:
             return np.zeros((0, self._info.dimension), dtype=np.float32)
-        try:
-            # The image processor itself, not the combined processor: the latter may override
-            # the checkpoint's saved settings with class defaults (SigLIP 2 patch sizes).
-            inputs = self._image_processor(images=list(images), return_tensors="pt")
-        except (ValueError, TypeError, OSError) as error:
-            raise InvalidInput(f"the image processor rejected an image: {error}") from error
-        return self._run("get_image_features", inputs)
+        return self._run("image", self._preprocessor.images(images))
 
     def _encode_texts(self, texts: list[str]) -> Vectors:
-        padding: str | bool = "max_length" if self._model_type in _PAD_TO_MAX_LENGTH else True
-        inputs = self._tokenizer(
-            texts,
-            padding=padding,
-            truncation=True,
-            max_length=self._max_text_tokens(),
-            return_tensors="pt",
-        )
-        return self._run("get_text_features", inputs)
+        return self._run("text", self._preprocessor.texts(texts))
 
-    def _run(self, method: str, inputs: Any) -> Vectors:
-        torch = self._torch
-        tensors = {}
-        for name, value in inputs.items():
-            if hasattr(value, "to"):
-                floating = torch.is_floating_point(value)
-                value = (
-                    value.to(self.device, dtype=self.dtype) if floating else value.to(self.device)
-                )
-            tensors[name] = value
-        with self._lock, torch.inference_mode():
+    def _run(self, tower: Tower, inputs: Arrays) -> Vectors:
+        with self._lock:
             try:
-                features = _features(getattr(self._model, method)(**tensors))
+                features = (
+                    self._towers.image(inputs) if tower == "image" else self._towers.text(inputs)
+                )
             except RuntimeError as error:
                 if "out of memory" in str(error).lower():
                     raise ModelUnavailable(
@@ -177,13 +202,14 @@ class ClipEmbedder:
                         f"embedder.batch_size (now {self.config.batch_size})"
                     ) from error
                 raise
-            features = torch.nn.functional.normalize(features.float(), dim=-1)
             self._passes += 1
             self._inputs += int(features.shape[0])
-        result: Vectors = features.cpu().numpy().astype(np.float32, copy=False)
+        norms = np.linalg.norm(features, axis=1, keepdims=True)
+        result: Vectors = (features / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
         return result
 
     def close(self) -> None:
         """Drop the model so its memory can be reclaimed."""
         self._model = None
         self._processor = self._image_processor = self._tokenizer = None
+        self._towers = None  # type: ignore[assignment]

@@ -102,7 +102,7 @@ def test_only_our_optional_modules_are_translated():
     assert import_extra("json", "x").dumps([]) == "[]"
     assert set(EXTRAS.values()) <= {
         "qdrant", "weaviate", "milvus", "s3", "pdf", "clip", "cohere", "voyage",
-        "dashscope", "vertex", "flows", "langchain", "llamaindex",
+        "dashscope", "vertex", "flows", "langchain", "llamaindex", "onnx", "openvino",
     }  # fmt: skip
 
 

@@ -113,3 +113,28 @@ def test_the_embedding_cache_lives_under_the_state_dir_unless_set(monkeypatch):
     assert settings.embedding_cache.path == Path("/var/lib/mmingest/embedding-cache.sqlite3")
     monkeypatch.setenv("MMINGEST_EMBEDDING_CACHE__ENABLED", "false")
     assert not Settings().embedding_cache.enabled
+
+
+def test_runtime_exports_live_under_the_state_dir_unless_set(monkeypatch):
+    monkeypatch.setenv("MMINGEST_STATE_DIR", "/var/lib/mmingest")
+    monkeypatch.setenv("MMINGEST_EMBEDDER__RUNTIME", "openvino")
+    monkeypatch.setenv("MMINGEST_EMBEDDER__PRECISION", "int8")
+    settings = Settings()
+    assert (settings.embedder.runtime, settings.embedder.precision) == ("openvino", "int8")
+    assert settings.embedder.export_dir == Path("/var/lib/mmingest/model-exports")
+    monkeypatch.setenv("MMINGEST_EMBEDDER__EXPORT_DIR", "/cache/exports")
+    assert Settings().embedder.export_dir == Path("/cache/exports")
+
+
+@pytest.mark.parametrize(
+    ("spelled", "meant"), [("float32", "fp32"), ("bfloat16", "bf16"), ("float16", "fp16")]
+)
+def test_torch_dtype_names_still_select_a_precision(spelled, meant):
+    assert ClipEmbedderConfig(precision=spelled).precision == meant
+
+
+def test_unknown_runtime_or_precision_is_rejected():
+    with pytest.raises(ValidationError, match="runtime"):
+        ClipEmbedderConfig(runtime="tensorrt")
+    with pytest.raises(ValidationError, match="precision"):
+        ClipEmbedderConfig(precision="int4")
