@@ -10,7 +10,13 @@ from typing import TypeVar
 import numpy as np
 from PIL import Image
 
-from mmingest.connectors.embedders.base import DegenerateVector, Embedder, Vectors, check_vector
+from mmingest.connectors.embedders.base import (
+    DegenerateVector,
+    Embedder,
+    Vectors,
+    check_vector,
+    degenerate_rows,
+)
 from mmingest.pipelines.extract.isolation import stops_run
 from mmingest.pipelines.retry import DEFAULT_RETRY, RetryPolicy, call_with_retry
 from mmingest.pipelines.stages import chunked
@@ -76,13 +82,15 @@ def embed_isolating(
             for index in indexes:
                 errors[index] = error
             return
+        degenerate = degenerate_rows(matrix)  # one pass per batch, not a check per row
         for row, index in enumerate(indexes):
-            try:
-                check_vector(matrix[row], f"this {what.rstrip('s')}")
-            except DegenerateVector as error:
-                errors[index] = error
-            else:
-                vectors[index] = matrix[row]
+            if row in degenerate:
+                try:
+                    check_vector(matrix[row], f"this {what.rstrip('s')}")
+                except DegenerateVector as error:
+                    errors[index] = error
+                    continue
+            vectors[index] = matrix[row]
 
     chunks = list(chunked(range(len(inputs)), batch_size))
     if concurrency <= 1 or len(chunks) <= 1:
@@ -190,8 +198,11 @@ def embed_images_and_captions(
     named: list[dict[str, Vector]] = []
     for index in range(len(images)):
         vectors: dict[str, Vector] = {}
-        if index in views:
-            mean = _mean_direction(views[index])
+        own = views.get(index)
+        if own is not None and len(own) == 1:
+            vectors[IMAGE] = own[0]  # one view: its own vector, already checked above
+        elif own is not None:
+            mean = _mean_direction(own)
             try:
                 check_vector(mean, "the mean of this product's images")
             except DegenerateVector as error:

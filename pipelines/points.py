@@ -49,9 +49,9 @@ def build_point(
     ingested_at: datetime | str,
 ) -> Point:
     """The point for ``asset`` with its named vectors and keyword text."""
-    return Point(
-        id=scoped_id(asset.id, tenant),
-        vectors=dict(vectors),
-        keyword_text=asset.caption,
-        payload=build_payload(asset, embedder=embedder, tenant=tenant, ingested_at=ingested_at),
+    return Point.of(
+        scoped_id(asset.id, tenant),
+        dict(vectors),
+        asset.caption,
+        build_payload(asset, embedder=embedder, tenant=tenant, ingested_at=ingested_at),
     )

@@ -60,9 +60,19 @@ def scoped_id(point_id: str, tenant: str | None) -> str:
 Vector = npt.NDArray[np.float32]
 
 
+def _is_vector(value: Any) -> bool:
+    return (
+        type(value) is np.ndarray
+        and value.dtype == np.float32
+        and value.ndim == 1
+        and bool(value.size)
+    )
+
+
 def _as_vector(value: Any) -> Vector:
-    if type(value) is np.ndarray and value.dtype == np.float32 and value.ndim == 1 and value.size:
-        return value  # already what a point holds: the common case on the ingest hot path
+    if _is_vector(value):
+        # Already what a point holds: the common case on the ingest hot path.
+        return value  # type: ignore[no-any-return]
     array = np.asarray(value, dtype=np.float32)
     if array.ndim != 1 or array.size == 0:
         raise ValueError(f"a vector must be a non-empty 1-d sequence, got shape {array.shape}")
@@ -99,6 +109,32 @@ class Point(BaseModel):
     keyword_text: str | None = None
     payload: dict[str, Any]
     image_data: bytes | None = None
+
+    @classmethod
+    def of(
+        cls,
+        id: str,
+        vectors: dict[str, Vector],
+        keyword_text: str | None,
+        payload: dict[str, Any],
+    ) -> Point:
+        """The point, validated once per field kind rather than by pydantic per point.
+
+        On the ingest hot path every input already has the type validation would produce
+        (``str`` ids, 1-d non-empty float32 vectors, a payload dict), so validating would
+        return them unchanged at ~15 us a point: such points are built directly. Anything
+        else goes through full validation, with its errors.
+        """
+        if (
+            type(id) is str
+            and type(payload) is dict
+            and (keyword_text is None or type(keyword_text) is str)
+            and all(_is_vector(vector) for vector in vectors.values())
+        ):
+            return cls.model_construct(
+                id=id, vectors=vectors, keyword_text=keyword_text, payload=payload, image_data=None
+            )
+        return cls(id=id, vectors=vectors, keyword_text=keyword_text, payload=payload)
 
     @property
     def content_hash(self) -> str:

@@ -41,6 +41,19 @@ def vector_problem(row: npt.NDArray[np.floating]) -> str | None:
     return None
 
 
+def degenerate_rows(matrix: npt.NDArray[np.floating]) -> set[int]:
+    """Rows of a ``(n, d)`` matrix that :func:`vector_problem` refuses, found in one pass.
+
+    A row's norm is finite and positive exactly when every component is finite, its norm does
+    not overflow and it is not all zeros, so one vectorised norm per batch replaces a check
+    per row on the hot path; only the rows it flags need :func:`vector_problem`'s reason.
+    """
+    values = np.asarray(matrix, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        norms = np.linalg.norm(values, axis=1)
+    return set(np.flatnonzero(~(np.isfinite(norms) & (norms > 0))).tolist())
+
+
 def check_vector(row: npt.NDArray[np.floating], what: str) -> None:
     """Raise :class:`DegenerateVector` when ``row`` has no finite, positive norm."""
     problem = vector_problem(row)

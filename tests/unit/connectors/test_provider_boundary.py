@@ -9,7 +9,12 @@ import time
 import numpy as np
 import pytest
 
-from mmingest.connectors.embedders.base import DegenerateVector, check_vector, vector_problem
+from mmingest.connectors.embedders.base import (
+    DegenerateVector,
+    check_vector,
+    degenerate_rows,
+    vector_problem,
+)
 from mmingest.connectors.embedders.remote import Item, RateLimiter, RemoteEmbedder, Reply
 from mmingest.connectors.embedders.remote.errors import for_status, retry_after
 from mmingest.connectors.embedders.remote.vectors import to_vectors
@@ -161,6 +166,23 @@ def test_a_vector_without_a_finite_positive_norm_is_refused_per_input(row, probl
             )
         )
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_batch_check_flags_exactly_the_rows_the_row_check_refuses(dtype):
+    rows = [
+        [1e308, 1.0, 0.0],
+        [3.0, 4.0, 0.0],
+        [math.nan, 1.0, 0.0],
+        [1e-30, 0.0, 0.0],  # tiny but with a direction
+        [-math.inf, 0.0, 0.0],
+        [0.0, 0.0, 0.0],
+        [1e38, 1e38, 1e38],  # float32's limit: the float64 norm is still finite
+    ]
+    matrix = np.array(rows, dtype=dtype)
+    expected = {i for i, row in enumerate(matrix) if vector_problem(row) is not None}
+    assert degenerate_rows(matrix) == expected
+    assert {0, 2, 4, 5} <= expected and not expected & {1, 3, 6}
 
 
 def test_views_whose_mean_has_no_direction_fail_their_product():

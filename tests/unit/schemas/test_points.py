@@ -49,3 +49,23 @@ def test_point_ids_are_the_standard_uuid5():
             assert point_id(name, part) == expected
             assert scoped_id(expected, "acme") == str(uuid.uuid5(uuid.UUID(expected), "acme"))
     assert scoped_id(point_id("x"), None) == point_id("x")
+
+
+def test_point_of_builds_what_validation_builds_and_validates_anything_else():
+    vector = np.arange(1, 4, dtype=np.float32)
+    payload = {"content_hash": "h", "page": None}
+    fast = Point.of("i", {"image": vector}, "a caption", payload)
+    assert fast == Point(
+        id="i", vectors={"image": vector}, keyword_text="a caption", payload=payload
+    )
+    assert fast.vectors["image"] is vector and fast.image_data is None
+    with pytest.raises(ValidationError):  # frozen like any point
+        fast.id = "j"  # type: ignore[misc]
+    # Inputs validation would change or refuse still go through it.
+    converted = Point.of("i", {"image": [1, 2, 3]}, None, payload)  # type: ignore[dict-item]
+    assert converted.vectors["image"].dtype == np.float32
+    for bad in ({"image": np.zeros((2, 2), np.float32)}, {"image": np.array([], np.float32)}):
+        with pytest.raises(ValidationError):
+            Point.of("i", bad, None, payload)
+    with pytest.raises(ValidationError):
+        Point.of(7, {"image": vector}, None, payload)  # type: ignore[arg-type]
