@@ -39,6 +39,9 @@ EXTRAS: dict[str, str] = {
     "prefect_dask": "flows",
     "langchain_core": "langchain",
     "llama_index": "llamaindex",
+    "fastapi": "web",
+    "starlette": "web",
+    "uvicorn": "web",
 }
 """The extra (``pip install 'mmingest[EXTRA]'``) that installs each optional top-level module."""
 

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
+from mmingest.connectors.extras import needs_extra
 from mmingest.flows.app import app, err, load_settings
 from mmingest.flows.runtime import open_runtime
-from mmingest.schemas.errors import CapabilityMissing
 
 
 @app.command()
@@ -26,15 +26,10 @@ def serve(
 ) -> None:
     """Serve a search page (text, image upload, more like this, filters) and /api/search
     (JSON, OpenAPI at /api/openapi.json) over a collection; read-only."""
-    try:
+    with needs_extra("mmingest serve"):
         import uvicorn
 
         from mmingest.flows.web.app import create_app
-    except ImportError as error:
-        raise CapabilityMissing(
-            f"mmingest serve needs the 'web' extra ({error.name} is missing): "
-            "pip install 'mmingest[web]'"
-        ) from error
     from mmingest.flows.web.service import SearchService
     from mmingest.pipelines.local_roots import display_source_config
     from mmingest.pipelines.query import Retriever

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib
 import sys
+import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -100,10 +102,9 @@ def test_only_our_optional_modules_are_translated():
     with pytest.raises(ModuleNotFoundError), needs_extra("x"):
         importlib.import_module("surely_not_a_module_here")
     assert import_extra("json", "x").dumps([]) == "[]"
-    assert set(EXTRAS.values()) <= {
-        "qdrant", "weaviate", "milvus", "s3", "pdf", "clip", "cohere", "voyage",
-        "dashscope", "vertex", "flows", "langchain", "llamaindex", "onnx", "openvino",
-    }  # fmt: skip
+    pyproject = Path(__file__).resolve().parents[3] / "pyproject.toml"
+    declared = tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"]
+    assert set(EXTRAS.values()) <= set(declared)  # every message names a real extra
 
 
 def test_the_cli_prints_one_line(monkeypatch, capsys, tmp_path):
@@ -116,4 +117,17 @@ def test_the_cli_prints_one_line(monkeypatch, capsys, tmp_path):
     assert lines == [
         "mmingest: error: the weaviate store needs 'weaviate' (not installed): "
         "pip install 'mmingest[weaviate]'"
+    ]
+
+
+def test_serve_without_the_web_extra_prints_one_line(monkeypatch, capsys):
+    _without(monkeypatch, "uvicorn")
+    monkeypatch.delitem(sys.modules, "mmingest.flows.web.app", raising=False)
+    with pytest.raises(SystemExit) as exited:
+        main(["serve"])
+    assert exited.value.code == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [
+        "mmingest: error: mmingest serve needs 'uvicorn' (not installed): "
+        "pip install 'mmingest[web]'"
     ]
