@@ -33,8 +33,8 @@ from mmingest.schemas.errors import ConfigError
 log = logging.getLogger(__name__)
 
 AUTO_ORDER: tuple[tuple[str, str], ...] = (
-    ("onnx", "int8"),
     ("openvino", "int8"),
+    ("onnx", "int8"),
     ("openvino", "bf16"),
     ("onnx", "fp32"),
     ("openvino", "fp32"),
