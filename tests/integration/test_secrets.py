@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import traceback
 
 import pytest
@@ -31,6 +30,7 @@ from tests.emulators.providers import CohereEmulator
 from tests.emulators.weaviate.server import WeaviateEmulator
 from tests.integration.embedders.conftest import MODERATED, refusing
 from tests.support.corpus import picture
+from tests.support.ports import free_port
 from tests.support.s3 import ACCESS_KEY
 
 pytestmark = pytest.mark.timeout(120)
@@ -40,12 +40,6 @@ PROVIDER_KEY = f"{CANARY}-provider-91d2"
 STORE_KEY = f"{CANARY}-store-44be"
 S3_SECRET = f"{CANARY}-s3-0c6a"
 IMAGES = 6
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def cli(capture, *args: str) -> tuple[int, str]:

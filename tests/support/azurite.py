@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import itertools
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any
 import pytest
 
 from mmingest.schemas.config import AzureSourceConfig, SourceConfig
+from tests.support.ports import free_port, stop, wait_for_port
 
 ACCOUNT = "devstoreaccount1"
 # Azurite's documented, public development account key (not a secret).
@@ -79,16 +78,10 @@ class AzuriteServer:
         return SourceConfig(azure=AzureSourceConfig(**values), max_retries=1, timeout_s=20)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def start_azurite() -> Iterator[AzuriteServer]:
     """Start azurite's blob server in memory on a free port; stop it afterwards."""
     command = azurite_command()
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [
             *command,
@@ -106,23 +99,8 @@ def start_azurite() -> Iterator[AzuriteServer]:
         stderr=subprocess.PIPE,
         cwd=tempfile.gettempdir(),  # azurite writes a debug-less workspace marker into cwd
     )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                error = process.stderr.read().decode(errors="replace") if process.stderr else ""
-                raise RuntimeError(f"azurite did not start: {error[-2000:]}") from None
-            time.sleep(0.2)
+    wait_for_port(process, port, "azurite", timeout=60)
     try:
         yield AzuriteServer(f"http://127.0.0.1:{port}/{ACCOUNT}")
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)

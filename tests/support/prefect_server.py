@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,11 +10,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.support.ports import free_port
 
 
 def prefect_environment(home: Path, api_url: str | None = None) -> dict[str, str]:
@@ -33,7 +28,7 @@ def prefect_environment(home: Path, api_url: str | None = None) -> dict[str, str
 
 def start_prefect_server(home: Path, *, timeout_s: float = 180) -> Iterator[str]:
     """Run ``prefect server start`` on a free port; yields its API URL."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, **prefect_environment(home)}
     log = (home / "server.log").open("wb")
     process = subprocess.Popen(

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import itertools
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from mmingest.schemas.config import S3SourceConfig, SourceConfig
+from tests.support.ports import free_port, stop, wait_for_port
 
 ACCESS_KEY = "testing-access-key"
 SECRET_KEY = "testing-secret-key"
@@ -71,37 +70,21 @@ class S3Server:
         return name
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def start_s3_server() -> Iterator[S3Server]:
     """Start ``moto_server`` in its own process on a free port; stop it afterwards.
 
     A separate process keeps the server's request handling off the test process's GIL, which
     makes concurrent reads several times faster than moto's in-process threaded server.
     """
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("moto_server did not start") from None
-            time.sleep(0.1)
+    wait_for_port(process, port, "moto_server", timeout=30)
     try:
         yield S3Server(endpoint, process)
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop(process)
