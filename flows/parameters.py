@@ -11,7 +11,6 @@ secret setting (:func:`settings_schema`), so the server refuses such a run befor
 from __future__ import annotations
 
 import json
-import types
 import typing
 from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, cast
@@ -21,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, WithJsonSchema
 from mmingest.flows.credential_blocks import COLLECTIONS, collection_block_values
 from mmingest.schemas.errors import ConfigError
 from mmingest.schemas.settings import Settings
+from mmingest.schemas.settings_sources import models_in
 
 
 class RunParameters(BaseModel):
@@ -42,16 +42,6 @@ class RunParameters(BaseModel):
     )
 
 
-def _models(annotation: Any) -> Iterator[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        yield annotation
-        return
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType, typing.Annotated):
-        for argument in typing.get_args(annotation):
-            yield from _models(argument)
-
-
 def _is_secret(annotation: Any) -> bool:
     return annotation is SecretStr or SecretStr in typing.get_args(annotation)
 
@@ -62,7 +52,7 @@ def secret_paths(model: type[BaseModel] = Settings, prefix: str = "") -> set[str
     for name, info in model.model_fields.items():
         if _is_secret(info.annotation):
             found.add(prefix + name)
-        for nested in _models(info.annotation):
+        for nested in models_in(info.annotation):
             found |= secret_paths(nested, f"{prefix}{name}.")
     return found
 

@@ -99,7 +99,7 @@ def nested_suggestion(settings_cls: type[BaseModel], loc: tuple[int | str, ...])
             inner
             for model in models
             if isinstance(part, str) and part in model.model_fields
-            for inner in _models(model.model_fields[part].annotation)
+            for inner in models_in(model.model_fields[part].annotation)
         ]
         if not nested:
             return ""
@@ -113,13 +113,13 @@ def _tag(model: type[BaseModel]) -> Any:
     return field.default if field is not None else None
 
 
-def _models(annotation: Any) -> list[type[BaseModel]]:
+def models_in(annotation: Any) -> list[type[BaseModel]]:
     """The pydantic models an annotation can hold (unions and ``Annotated`` unwrapped)."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
-        return _models(typing.get_args(annotation)[0])
+        return models_in(typing.get_args(annotation)[0])
     if origin in (typing.Union, types.UnionType):
-        return [model for arg in typing.get_args(annotation) for model in _models(arg)]
+        return [model for arg in typing.get_args(annotation) for model in models_in(arg)]
     return []

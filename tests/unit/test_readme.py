@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import types
-import typing
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from mmingest.schemas.settings import Settings
+from mmingest.schemas.settings_sources import models_in
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-
-
-def _models(annotation: object) -> list[type[BaseModel]]:
-    """The pydantic models an annotation can hold (unions and Annotated unwrapped)."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _models(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        return [model for arg in typing.get_args(annotation) for model in _models(arg)]
-    return []
 
 
 def setting_names(model: type[BaseModel] = Settings, prefix: str = "") -> set[str]:
     names: set[str] = set()
     for name, field in model.model_fields.items():
-        nested = _models(field.annotation)
+        nested = models_in(field.annotation)
         if nested:
             for member in nested:
                 names |= setting_names(member, f"{prefix}{name}.")
