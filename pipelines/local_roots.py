@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -23,8 +24,15 @@ FILE_NAME = "local-roots.json"
 log = logging.getLogger(__name__)
 
 
+_MAX_BYTES = 1024 * 1024
+
+
 def _read(path: Path) -> dict[str, list[str]]:
     try:
+        # A regular file of a sane size only: never block on a FIFO or read /dev/zero.
+        info = path.lstat()
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_BYTES:
+            raise ValueError("not a regular file of at most 1 MiB")
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}

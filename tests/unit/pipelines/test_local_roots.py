@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import pytest
 
@@ -64,3 +65,19 @@ def test_a_state_dir_that_is_a_file_costs_only_the_display(tmp_path, caplog):
         remember_local_root(state, "c", tmp_path)
     assert "allowed_local_roots" in caplog.text
     assert ingested_local_roots(tmp_path / "elsewhere", "c") == []
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link to /dev/zero", "huge"])
+def test_a_record_that_is_no_small_regular_file_is_ignored(tmp_path, caplog, kind):
+    state = tmp_path / "state"
+    state.mkdir()
+    record = state / FILE_NAME
+    if kind == "fifo":
+        os.mkfifo(record)
+    elif kind == "huge":
+        record.write_text('{"c": []}' + " " * (2 * 1024 * 1024))
+    else:
+        record.symlink_to("/dev/zero")
+    with caplog.at_level(logging.WARNING):
+        assert ingested_local_roots(state, "c") == []
+    assert "ignoring" in caplog.text
