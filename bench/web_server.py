@@ -39,6 +39,7 @@ def main(store_path: str, queries: str, port: str) -> None:
             port=int(port),
             log_level="warning",
             access_log=False,
+            server_header=False,  # as mmingest serve runs it
         )
     finally:
         store.close()

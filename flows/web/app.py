@@ -16,6 +16,7 @@ from fastapi import Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from mmingest.flows.web.errors import ApiError
@@ -118,12 +119,20 @@ def create_app(service: SearchService) -> FastAPI:
         responses=_REFUSALS,
         tags=["search"],
     )
-    def search(request: SearchRequest) -> Response:
+    async def search(request: SearchRequest) -> Response:
         """Hybrid, dense or keyword search by text, image and/or 'more like this', with
         filters; hits best first, with URLs of their thumbnails and pictures."""
+        # A text or uploaded-image search runs on the event loop: searches and pictures take
+        # one backend lock in turn anyway, so a worker thread would add two cross-thread
+        # wake-ups (~0.1-0.2 ms a request) and no concurrency; the guard has read the body
+        # already, so a slow client never holds the loop. "More like this" may read a
+        # picture from object storage first: that waits in a worker thread.
+        if request.like is None:
+            found = service.search(request)
+        else:
+            found = await run_in_threadpool(service.search, request)
         # Serialised once, here: FastAPI would validate the model again before encoding it.
-        body = service.search(request).model_dump_json()
-        return Response(body, media_type="application/json")
+        return Response(found.model_dump_json(), media_type="application/json")
 
     @app.get(
         "/api/points/{point_id}/thumbnail",
