@@ -16,23 +16,25 @@ from tests.contract.source_harness import CANARY
 from tests.emulators.faulty_proxy import FaultyProxy
 from tests.support.s3 import S3Server
 
-
-class S3Harness(SourceHarness):
-    name = "s3"
-    settings = "s3"
+BEHAVIOURS = {
     # Neither server checks SigV4 signatures (the proxy answers 403 the way S3 does for a
     # wrong secret). moto refuses keys with a newline; s3rver stores them, lists keys
     # folder-first rather than in byte order and has no ACLs: every bucket answers unsigned
     # requests (PutBucketAcl is not implemented), so its "public" bucket is a plain one.
-    behaviours = {
-        "moto_server": Behaviour(newline_keys="refused", checks_credentials=False),
-        "s3rver": Behaviour(checks_credentials=False, byte_order=False),
-    }
+    "moto_server": Behaviour(newline_keys="refused", checks_credentials=False),
+    "s3rver": Behaviour(checks_credentials=False, byte_order=False),
+}
+"""Where each S3-API server differs from S3, by :attr:`S3Server.name`."""
+
+
+class S3Harness(SourceHarness):
+    name = "s3"
+    settings = "s3"
 
     def __init__(self, server: S3Server) -> None:
         self.server = server
         self.name = f"s3 ({server.name})"
-        self.behaviour = self.behaviours[server.name]
+        self.behaviour = BEHAVIOURS[server.name]
         self.acls = server.name != "s3rver"
         self.bucket = server.new_bucket()
         self.client = server.client()
