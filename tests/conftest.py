@@ -22,6 +22,7 @@ from tests.support.ledger import LEDGER, Ledger
 from tests.support.models import build_tiny_clip
 from tests.support.prefect_server import start_prefect_server
 from tests.support.s3 import S3Server, start_s3_server
+from tests.support.s3rver import start_s3rver
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -84,6 +85,12 @@ def image_folder(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 def s3_server() -> Iterator[S3Server]:
     """A real S3-API server (moto) on a free local port, for the whole session."""
     yield from start_s3_server()
+
+
+@pytest.fixture(scope="session")
+def s3rver_server() -> Iterator[S3Server]:
+    """A second real S3-API server (npm s3rver) on a free local port, for the whole session."""
+    yield from start_s3rver()
 
 
 @pytest.fixture(scope="session")

@@ -99,7 +99,10 @@ class SourceContract:
             "photos/2024-01/x.jpg",
             "photos/2024-02/y.png",
         ]
-        assert [obj.key for obj in source.list("a")] == ["a-b.jpg", "a.jpg", "a/b.jpg"]
+        if harness.behaviour.byte_order:
+            assert [obj.key for obj in source.list("a")] == ["a-b.jpg", "a.jpg", "a/b.jpg"]
+        else:  # the server's own folder-first order, as it sent it
+            assert [obj.key for obj in source.list("a")] == ["a/b.jpg", "a-b.jpg", "a.jpg"]
         assert [obj.key for obj in source.list("a/")] == ["a/b.jpg"]
         assert list(source.list("nothing-here")) == []
         summary = ingest(

@@ -34,6 +34,11 @@ class Behaviour:
     the faulty proxy answers the refusal the real service sends."""
     network: bool = True
     """Requests cross HTTP, so transient errors can be injected (not for folders or memory)."""
+    byte_order: bool = True
+    """Listings come in UTF-8 byte order of the keys, as S3 sends them. s3rver walks its folders
+    instead: ``a/b.jpg`` comes before ``a-b.jpg`` and ``a.jpg`` (and, since its continuation
+    token resumes after the last key in byte order, a page ending on such a key skips the
+    siblings listed after it; the product asks for 1000 keys a page)."""
 
 
 class SourceHarness:

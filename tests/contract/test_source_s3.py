@@ -1,4 +1,6 @@
-"""S3 (a real S3-API server: moto, started by a fixture) against the source contract."""
+"""S3 against the source contract, on two real S3-API servers started by fixtures: moto and
+npm's s3rver (what the bench reads from). Where s3rver differs, its :class:`Behaviour` or the
+harness says so."""
 
 from __future__ import annotations
 
@@ -14,16 +16,26 @@ from tests.contract.source_harness import CANARY
 from tests.emulators.faulty_proxy import FaultyProxy
 from tests.support.s3 import S3Server
 
+BEHAVIOURS = {
+    # Neither server checks SigV4 signatures (the proxy answers 403 the way S3 does for a
+    # wrong secret). moto refuses keys with a newline; s3rver stores them, lists keys
+    # folder-first rather than in byte order and has no ACLs: every bucket answers unsigned
+    # requests (PutBucketAcl is not implemented), so its "public" bucket is a plain one.
+    "moto_server": Behaviour(newline_keys="refused", checks_credentials=False),
+    "s3rver": Behaviour(checks_credentials=False, byte_order=False),
+}
+"""Where each S3-API server differs from S3, by :attr:`S3Server.name`."""
+
 
 class S3Harness(SourceHarness):
     name = "s3"
     settings = "s3"
-    # moto refuses keys with a newline and does not check signatures (the proxy answers 403
-    # the way S3 does for a wrong secret).
-    behaviour = Behaviour(newline_keys="refused", checks_credentials=False)
 
     def __init__(self, server: S3Server) -> None:
         self.server = server
+        self.name = f"s3 ({server.name})"
+        self.behaviour = BEHAVIOURS[server.name]
+        self.acls = server.name != "s3rver"
         self.bucket = server.new_bucket()
         self.client = server.client()
 
@@ -62,9 +74,11 @@ class S3Harness(SourceHarness):
 
     def public_source(self, objects: Mapping[str, bytes]):
         bucket = self.server.new_bucket()
-        self.client.put_bucket_acl(Bucket=bucket, ACL="public-read")
+        acl = {"ACL": "public-read"} if self.acls else {}
+        if self.acls:
+            self.client.put_bucket_acl(Bucket=bucket, ACL="public-read")
         for key, data in objects.items():
-            self.client.put_object(Bucket=bucket, Key=key, Body=data, ACL="public-read")
+            self.client.put_object(Bucket=bucket, Key=key, Body=data, **acl)
         config = SourceConfig(
             s3=S3SourceConfig(
                 endpoint=self.server.endpoint, region="us-east-1", anonymous=True, allow_http=True
@@ -77,9 +91,9 @@ class S3Harness(SourceHarness):
         return open_source("s3://no-such-bucket", self.server.source_config())
 
 
-@pytest.fixture
-def harness(s3_server):
-    return S3Harness(s3_server)
+@pytest.fixture(params=["s3_server", "s3rver_server"], ids=["moto", "s3rver"])
+def harness(request):
+    return S3Harness(request.getfixturevalue(request.param))
 
 
 class TestS3SourceContract(SourceContract):

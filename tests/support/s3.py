@@ -1,4 +1,8 @@
-"""A real S3-API server (moto) for tests: started once per session, a fresh bucket per test."""
+"""A real S3-API server (moto) for tests: started once per session, a fresh bucket per test.
+
+:class:`S3Server` is shared by every S3-API server the tests and the bench start (moto here,
+npm's s3rver in :mod:`tests.support.s3rver`); each carries the credentials its server accepts.
+"""
 
 from __future__ import annotations
 
@@ -19,21 +23,35 @@ _BUCKETS = itertools.count(1)
 
 @dataclass
 class S3Server:
-    """A running moto server."""
+    """A running S3-API server and the credentials it accepts."""
 
     endpoint: str
-    _server: Any
+    process: subprocess.Popen[bytes]
+    """The server's own process (what the bench measures the server's CPU on)."""
+    access_key: str = ACCESS_KEY
+    secret_key: str = SECRET_KEY
+    name: str = "moto_server"
+    """What serves the API (``moto_server``, ``s3rver``), for test ids and bench details."""
 
     def client(self) -> Any:
-        """A boto3 client for arranging test data."""
+        """A boto3 client for arranging test data.
+
+        Checksums only when an operation requires them: botocore's default (CRC32 trailers in
+        aws-chunked bodies) is more than some S3-API servers (s3rver) understand.
+        """
         import boto3
+        from botocore.config import Config
 
         return boto3.client(
             "s3",
             endpoint_url=self.endpoint,
-            aws_access_key_id=ACCESS_KEY,
-            aws_secret_access_key=SECRET_KEY,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
             region_name="us-east-1",
+            config=Config(
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+            ),
         )
 
     def source_config(self) -> SourceConfig:
@@ -42,8 +60,8 @@ class S3Server:
             s3=S3SourceConfig(
                 endpoint=self.endpoint,
                 region="us-east-1",
-                access_key_id=ACCESS_KEY,
-                secret_access_key=SECRET_KEY,
+                access_key_id=self.access_key,
+                secret_access_key=self.secret_key,
                 allow_http=True,
             ),
             max_retries=1,
