@@ -149,10 +149,11 @@ class CatalogExtraction:
         self._keys = KeySet()
         self._columns_checked = False
         self._mapped = frozenset(required_columns(config))
+        self._format = catalog_format(obj.key)
 
     def run(self) -> Iterator[PreparedBatch]:
         """Prepared batches of products; a catalog that cannot be read is one failed item."""
-        fmt = catalog_format(self.obj.key)
+        fmt = self._format
         try:
             if fmt is None:
                 raise CatalogError(
@@ -205,7 +206,7 @@ class CatalogExtraction:
         # CSV carries no types of its own (its values stay text) and a JSON author may have
         # written a number where text was meant: declared types apply to both. Parquet keeps
         # its schema. A value that does not convert fails its record, not the catalog.
-        if catalog_format(self.obj.key) == "parquet":
+        if self._format == "parquet":
             return values
         try:
             return apply_column_types(values, self.config.column_types)
