@@ -97,3 +97,12 @@ def test_a_fast_path_that_would_differ_is_refused(monkeypatch):
         FastImageInputs, "_lookup_table", staticmethod(lambda p: exact(p) + np.float32(1e-3))
     )
     assert verified(transformers.CLIPImageProcessor()) is None
+
+
+def test_images_that_would_come_out_in_different_sizes_are_left_to_the_processor():
+    # No resize and no crop: each image keeps its size, which one batch array cannot hold.
+    processor = transformers.CLIPImageProcessor(do_resize=False, do_center_crop=False)
+    fast = FastImageInputs(processor)
+    assert FastImageInputs.supports(processor)
+    assert fast.fits([_image(50, 40, 1), _image(50, 40, 2)])
+    assert not fast.fits([_image(50, 40, 1), _image(60, 40, 2)])

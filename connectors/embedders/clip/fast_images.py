@@ -118,17 +118,21 @@ class FastImageInputs:
         return image
 
     def fits(self, images: Sequence[Image.Image]) -> bool:
-        """Whether every image is RGB and at least the crop's size once resized."""
+        """Whether every image is RGB, at least the crop's size once resized, and all come out
+        the same size (one array for the batch)."""
+        shapes = set()
         for image in images:
             if image.mode != "RGB":
                 return False
+            width, height = self._resized_size(*image.size)
             if self._crop is not None:
-                width, height = self._resized_size(*image.size)
                 crop_height, crop_width = self._crop
                 # Smaller than the crop: the processor pads, which this does not do.
                 if height < (crop_height or 0) or width < (crop_width or 0):
                     return False
-        return True
+                width, height = crop_width or width, crop_height or height
+            shapes.add((width, height))
+        return len(shapes) <= 1
 
     def __call__(self, images: Sequence[Image.Image]) -> Arrays:
         """``{"pixel_values": float32 (batch, 3, height, width)}``, as the processor gives."""
