@@ -40,7 +40,6 @@ class FastImageInputs:
     """Resize, centre crop, rescale and normalise a batch of RGB images like ``processor``."""
 
     def __init__(self, processor: Any) -> None:
-        self._processor = processor
         size = processor.size
         self._shortest = _size(size, "shortest_edge") if processor.do_resize else None
         self._fixed = (_size(size, "height"), _size(size, "width")) if processor.do_resize else None
