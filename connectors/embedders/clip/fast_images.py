@@ -8,10 +8,9 @@ as much as decoding the JPEG. :class:`FastImageInputs` does the same steps for a
 PIL images with no intermediate arrays: PIL's own resize (same size, same filter), the same
 centre crop, and rescale plus normalise as a lookup table of the 256 values each channel can
 take, computed with the processor's own arithmetic (float64 rescale, float32 normalise) and
-applied by PIL in C. It is only used when
-:func:`verified` finds it bit-identical to the checkpoint's processor on probe images; anything
-else (other options, other processors such as SigLIP 2's patches, non-RGB inputs) goes to the
-processor itself.
+applied by PIL in C. It is only used when :func:`verified` finds it bit-identical to the
+checkpoint's processor on probe images; anything else (other options, other processors such as
+SigLIP 2's patches, non-RGB inputs) goes to the processor itself.
 """
 
 from __future__ import annotations
