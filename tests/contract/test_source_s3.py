@@ -75,8 +75,8 @@ class S3Harness(SourceHarness):
     def public_source(self, objects: Mapping[str, bytes]):
         bucket = self.server.new_bucket()
         acl = {"ACL": "public-read"} if self.acls else {}
-        if self.acls:
-            self.client.put_bucket_acl(Bucket=bucket, ACL="public-read")
+        if acl:
+            self.client.put_bucket_acl(Bucket=bucket, **acl)
         for key, data in objects.items():
             self.client.put_object(Bucket=bucket, Key=key, Body=data, **acl)
         config = SourceConfig(

@@ -45,6 +45,10 @@ class FastImageInputs:
         crop = processor.crop_size if processor.do_center_crop else None
         self._crop = (_size(crop, "height"), _size(crop, "width")) if crop is not None else None
         self._resample = Image.Resampling(int(processor.resample))
+        # transformers' own size rule, looked up once (it is called for every image).
+        from transformers.image_transforms import get_resize_output_image_size
+
+        self._output_size = get_resize_output_image_size
         self._tables = [row.tolist() for row in self._lookup_table(processor)]
 
     @classmethod
@@ -87,15 +91,12 @@ class FastImageInputs:
     def _resized_size(self, width: int, height: int) -> tuple[int, int]:
         """(width, height) after the resize, computed by ``transformers`` itself."""
         if self._shortest is not None:
-            from transformers.image_transforms import get_resize_output_image_size
-            from transformers.image_utils import ChannelDimension
-
             shape = np.broadcast_to(np.uint8(0), (_CHANNELS, height, width))  # no pixels
-            new_height, new_width = get_resize_output_image_size(
+            new_height, new_width = self._output_size(
                 shape,
                 size=self._shortest,
                 default_to_square=False,
-                input_data_format=ChannelDimension.FIRST,
+                input_data_format="channels_first",
             )
             return int(new_width), int(new_height)
         if self._fixed is not None and None not in self._fixed:
