@@ -28,6 +28,8 @@ _CRLF = re.compile(r"\r\n?")
 def normalise_text(text: str) -> str:
     """``text`` without control characters (NUL, ESC, C1, bidi overrides), keeping newline and
     tab; a carriage return becomes a newline."""
+    if text.isascii() and text.isprintable():
+        return text  # printable ASCII holds none of them (the common case, checked in C)
     return _UNSAFE_CHARACTERS.sub("", _CRLF.sub("\n", text))
 
 

@@ -17,9 +17,8 @@ import io
 import json
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from mmingest.pipelines.jsonlimits import JsonTooDeep, check_depth, load_json
 from mmingest.schemas.config import CatalogConfig
@@ -40,8 +39,7 @@ class CatalogError(InvalidInput):
     """A catalog that cannot be read as a whole (unknown format, missing columns, broken file)."""
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """One record of a catalog, or the reason it could not be read."""
 
     number: int | None
@@ -54,8 +52,13 @@ def catalog_format(key: str) -> str | None:
     return FORMATS.get(PurePosixPath(key).suffix.lower())
 
 
+_JSON_AS_IS = frozenset({str, int, bool, type(None)})
+
+
 def json_safe(value: Any) -> Any:
     """A value that serialises to JSON (dates as ISO strings, NaN as None, bytes decoded)."""
+    if type(value) in _JSON_AS_IS:
+        return value
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dt.datetime | dt.date | dt.time):
@@ -81,18 +84,26 @@ def _decoded(batch: Any, numbers: Iterable[int], *, marked: bool = False) -> Ite
     """
     import pyarrow as pa
 
-    columns: dict[str, list[Any]] = {}
+    names = list(batch.column_names)
+    columns: list[list[Any]] = []
     text_columns: set[str] = set()  # strings read as bytes, to decode (strictly) row by row
-    for name in batch.column_names:
+    for name in names:
         column = batch.column(name)
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        if (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)) and (
+            not _valid_text(column, marked)
+        ):
             column = column.cast(pa.binary())
             text_columns.add(name)
-        columns[name] = column.to_pylist()
+        columns.append(column.to_pylist())
+    if names and not text_columns:
+        # Every value is readable: the records are the columns' rows (one C-level zip).
+        for row_values, number in zip(zip(*columns, strict=True), numbers, strict=False):
+            yield Row(number, values=dict(zip(names, row_values, strict=True)))
+        return
     for offset, number in zip(range(batch.num_rows), numbers, strict=False):
         values: dict[str, Any] = {}
         problem = None
-        for name, column_values in columns.items():
+        for name, column_values in zip(names, columns, strict=True):
             value = column_values[offset]
             if isinstance(value, bytes) and name in text_columns:
                 try:
@@ -106,6 +117,20 @@ def _decoded(batch: Any, numbers: Iterable[int], *, marked: bool = False) -> Ite
                     break
             values[name] = value
         yield Row(number, error=problem) if problem else Row(number, values=values)
+
+
+def _valid_text(column: Any, marked: bool) -> bool:
+    """Whether every value of a string column is UTF-8 (without a mark of bytes that were not)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if marked:
+        return not pc.any(pc.match_substring(column, _NOT_UTF8)).as_py()
+    try:
+        column.validate(full=True)  # checks the UTF-8 of every value
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _parquet(handle: IO[bytes], batch_size: int) -> tuple[list[str], Iterator[list[Row]]]:
