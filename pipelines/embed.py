@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import TypeVar
 
 import numpy as np
@@ -57,40 +58,48 @@ def embed_isolating(
     vectors: list[Vector | None] = [None] * len(inputs)
     errors: dict[int, Exception] = {}
 
+    def attempt(batch: list[X]) -> Vectors:
+        return _checked_shape(embed(batch), len(batch), what, dimension)
+
     def run(indexes: list[int]) -> None:
-        batch = [inputs[i] for i in indexes]
-        try:
-            matrix = call_with_retry(
-                lambda: _checked_shape(embed(batch), len(batch), what, dimension),
-                what=f"embedding {len(batch)} {what}",
-                policy=policy,
-            )
-        except InvalidInput as error:
-            if len(indexes) == 1:
-                errors[indexes[0]] = error
-                return
-            middle = len(indexes) // 2
-            run(indexes[:middle])
-            run(indexes[middle:])
-            return
-        except Exception as error:
-            # The provider boundary: whatever else an embedder raises (an SDK's TypeError on a
-            # malformed reply...) fails this batch's inputs, not the run. Configuration and
-            # credential errors, which would fail every batch, still stop it.
-            if stops_run(error):
-                raise
-            for index in indexes:
-                errors[index] = error
-            return
-        degenerate = degenerate_rows(matrix)  # one pass per batch, not a check per row
-        for row, index in enumerate(indexes):
-            if row in degenerate:
-                try:
-                    check_vector(matrix[row], f"this {what.rstrip('s')}")
-                except DegenerateVector as error:
-                    errors[index] = error
+        # A work stack rather than recursion: a closure calling itself is a reference cycle,
+        # which kept every batch's vectors alive until the cyclic collector ran.
+        pending = [indexes]
+        while pending:
+            current = pending.pop()
+            batch = [inputs[i] for i in current]
+            try:
+                matrix = call_with_retry(
+                    partial(attempt, batch),
+                    what=f"embedding {len(batch)} {what}",
+                    policy=policy,
+                )
+            except InvalidInput as error:
+                if len(current) == 1:
+                    errors[current[0]] = _without_frames(error)
                     continue
-            vectors[index] = matrix[row]
+                middle = len(current) // 2
+                pending += [current[middle:], current[:middle]]  # the first half first
+                continue
+            except Exception as error:
+                # The provider boundary: whatever else an embedder raises (an SDK's TypeError
+                # on a malformed reply...) fails this batch's inputs, not the run.
+                # Configuration and credential errors, which would fail every batch, still
+                # stop it.
+                if stops_run(error):
+                    raise
+                for index in current:
+                    errors[index] = _without_frames(error)
+                continue
+            degenerate = degenerate_rows(matrix)  # one pass per batch, not a check per row
+            for row, index in enumerate(current):
+                if row in degenerate:
+                    try:
+                        check_vector(matrix[row], f"this {what.rstrip('s')}")
+                    except DegenerateVector as error:
+                        errors[index] = _without_frames(error)
+                        continue
+                vectors[index] = matrix[row]
 
     chunks = list(chunked(range(len(inputs)), batch_size))
     if concurrency <= 1 or len(chunks) <= 1:
@@ -108,6 +117,12 @@ def embed_isolating(
             for future in futures:
                 future.cancel()
     return EmbedOutcome(vectors, errors)
+
+
+def _without_frames(error: Exception) -> Exception:
+    # Kept for its message only: its traceback's frames would hold this call's batches (and,
+    # through ``errors``, the error itself: a cycle only the cyclic collector frees).
+    return error.with_traceback(None)
 
 
 def _checked_shape(matrix: Vectors, count: int, what: str, dimension: int | None) -> Vectors:

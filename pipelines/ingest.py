@@ -25,6 +25,7 @@ from typing import Any
 from mmingest.connectors.embedders.base import Embedder
 from mmingest.connectors.sources.base import Source
 from mmingest.connectors.stores.base import VectorStore
+from mmingest.pipelines.collector import paced_collector
 from mmingest.pipelines.deadletters import DeadLetterSink
 from mmingest.pipelines.embed import embed_images_and_captions
 from mmingest.pipelines.extract.base import ExtractContext, Prepared, PreparedBatch
@@ -194,7 +195,11 @@ class Ingestion:
         writes: deque[Future[WriteResult]] = deque()
         space = self._space
         limits = space.limits if space is not None and not self.server_side else EmbedderLimits()
-        with AsyncRunner() as runner, ThreadPoolExecutor(1, "mmingest-write") as writer:
+        with (
+            paced_collector(),
+            AsyncRunner() as runner,
+            ThreadPoolExecutor(1, "mmingest-write") as writer,
+        ):
             context = ExtractContext(
                 self.source,
                 self.store,
