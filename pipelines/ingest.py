@@ -224,9 +224,9 @@ class Ingestion:
                     self._account_prepared(prepared)
                     if self.dry_run:
                         continue
-                    points, places = self._points(prepared.items)
+                    points, sources = self._points(prepared.items)
                     if points or prepared.stale_ids:
-                        write = partial(self._writer.write, target, points, places, prepared)
+                        write = partial(self._writer.write, target, points, sources, prepared)
                         writes.append(writer.submit(write))
                     while len(writes) > _WRITES_IN_FLIGHT:
                         self._account(writes.popleft().result())
@@ -351,16 +351,14 @@ class Ingestion:
 
     # --- embed (calling thread) and write (writer thread) -----------------------------------
 
-    def _points(self, items: list[Prepared]) -> tuple[list[Point], list[str]]:
-        """The points of the embedded items, and where each came from (for failures)."""
+    def _points(self, items: list[Prepared]) -> tuple[list[Point], list[Prepared]]:
+        """The points of the embedded items, and the item each came from (for failures)."""
         if not items:
             return [], []
         now = datetime.now(UTC)
         stamp = now.isoformat()  # one timestamp per batch, formatted once
         if self.server_side:
-            return [self._server_side_point(item, now) for item in items], [
-                where(item) for item in items
-            ]
+            return [self._server_side_point(item, now) for item in items], items
         assert self.embedder is not None
         named, errors = embed_images_and_captions(
             self.embedder,
@@ -369,18 +367,16 @@ class Ingestion:
             policy=self.retry,
         )
         self._fail(Failure.of(where(items[i]), Stage.EMBED, e) for i, e in errors.items())
-        kept = [index for index in range(len(items)) if index not in errors]
+        kept, vectors = items, named
+        if errors:
+            indexes = [index for index in range(len(items)) if index not in errors]
+            kept, vectors = [items[i] for i in indexes], [named[i] for i in indexes]
+        info, tenant = self.info, self.tenant
         points = [
-            build_point(
-                items[index].asset,
-                named[index],
-                embedder=self.info,
-                tenant=self.tenant,
-                ingested_at=stamp,
-            )
-            for index in kept
+            build_point(item.asset, item_vectors, embedder=info, tenant=tenant, ingested_at=stamp)
+            for item, item_vectors in zip(kept, vectors, strict=True)
         ]
-        return points, [where(items[index]) for index in kept]
+        return points, kept
 
     def _server_side_point(self, item: Prepared, now: datetime) -> Point:
         point = build_point(item.asset, {}, embedder=self.info, tenant=self.tenant, ingested_at=now)

@@ -39,15 +39,17 @@ class BatchWriter:
         """Tasks (documents) with a batch that failed to write: their last batch is held back."""
 
     def write(
-        self, target: str, points: list[Point], places: list[str], prepared: PreparedBatch
+        self, target: str, points: list[Point], sources: list[Prepared], prepared: PreparedBatch
     ) -> WriteResult:
+        """Upsert ``points`` (``sources[i]`` is what ``points[i]`` came from, named in failures)
+        in store-sized chunks, then delete ``prepared``'s stale points."""
         result = WriteResult()
         if prepared.commit and prepared.task in self.failed_tasks:
             error = IncompleteDocument(
                 "held back: another batch of this document failed to write, so the document "
                 "is not marked complete and the next run redoes it"
             )
-            result.failures = [Failure.of(place, Stage.WRITE, error) for place in places]
+            result.failures = [Failure.of(where(item), Stage.WRITE, error) for item in sources]
             return result
         size = self.store.capabilities.max_batch
         for start in range(0, len(points), size):
@@ -61,7 +63,8 @@ class BatchWriter:
             except (TransientError, InvalidInput) as error:
                 self.failed_tasks.add(prepared.task)
                 result.failures += [
-                    Failure.of(place, Stage.WRITE, error) for place in places[start : start + size]
+                    Failure.of(where(item), Stage.WRITE, error)
+                    for item in sources[start : start + size]
                 ]
             else:
                 result.written += len(chunk)

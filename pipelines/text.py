@@ -33,8 +33,13 @@ def normalise_text(text: str) -> str:
     return _UNSAFE_CHARACTERS.sub("", _CRLF.sub("\n", text))
 
 
+_SCALARS = frozenset({int, float, bool, type(None)})
+
+
 def normalise_value(value: Any) -> Any:
     """:func:`normalise_text` applied to every string in a JSON-like value (keys included)."""
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, str):
         return normalise_text(value)
     if isinstance(value, dict):

@@ -11,7 +11,7 @@ from typing import Any
 from PIL import Image
 
 from mmingest.connectors.sources.base import Blob
-from mmingest.pipelines.captions import clean_caption, truncation_warning
+from mmingest.pipelines.captions import CaptionTruncated, clean_caption, truncation_warning
 from mmingest.pipelines.extract.base import (
     ExtractContext,
     Prepared,
@@ -102,15 +102,6 @@ def record_references(values: dict[str, Any], config: CatalogConfig) -> list[str
     return references
 
 
-def record_text(values: dict[str, Any], config: CatalogConfig) -> str:
-    """A record's caption text before it is cut: its title and description."""
-    parts = [
-        values.get(column) if column else None
-        for column in (config.title_column, config.description_column)
-    ]
-    return ". ".join(part.strip() for part in parts if isinstance(part, str) and part.strip())
-
-
 def record_asset(
     values: dict[str, Any],
     catalog_uri: str,
@@ -122,17 +113,33 @@ def record_asset(
     """The product asset of one record (its images are read separately); ``mapped`` is
     ``required_columns(config)``, computed once per catalog by callers with many records;
     ``images`` the record's accepted image URIs (default: its raw references)."""
+    return product_record(values, catalog_uri, config, max_caption_chars, mapped, images)[0]
+
+
+def product_record(
+    values: dict[str, Any],
+    catalog_uri: str,
+    config: CatalogConfig,
+    max_caption_chars: int,
+    mapped: frozenset[str] | None = None,
+    images: Sequence[str] | None = None,
+) -> tuple[Asset, CaptionTruncated | None]:
+    """:func:`record_asset`, with the warning to report when its caption was cut."""
     raw_id = values.get(config.id_column)
-    if isinstance(raw_id, dict | list | bytes):
+    if type(raw_id) is str:
+        key = normalise_text(raw_id).strip()
+    elif isinstance(raw_id, dict | list | bytes):
         raise RecordError(f"{config.id_column!r} must be a string or a number")
-    key = normalise_text(str(json_safe(raw_id))).strip() if raw_id is not None else ""
+    else:
+        key = normalise_text(str(json_safe(raw_id))).strip() if raw_id is not None else ""
     if key in ("", "None"):
         raise RecordError(f"the record has no {config.id_column!r}")
-    title = _text(values.get(config.title_column) if config.title_column else None, "title")
-    description = _text(
-        values.get(config.description_column) if config.description_column else None,
-        "description",
-    )
+    title = values.get(config.title_column) if config.title_column else None
+    if title is not None and type(title) is not str:
+        title = _text(title, "title")
+    description = values.get(config.description_column) if config.description_column else None
+    if description is not None and type(description) is not str:
+        description = _text(description, "description")
     mapped = mapped if mapped is not None else frozenset(required_columns(config))
     names = (
         config.field_columns
@@ -143,7 +150,9 @@ def record_asset(
     fields = {normalise_text(name): normalise_value(json_safe(values.get(name))) for name in names}
     fields[config.id_column] = key
     fields["images"] = list(images) if images is not None else record_references(values, config)
-    text = ". ".join(part.strip() for part in (title, description) if part and part.strip())
+    head = title.strip() if title else ""
+    tail = description.strip() if description else ""
+    text = f"{head}. {tail}" if head and tail else head or tail
     fingerprint = _canonical_json([EXTRACTION_VERSION, key, title, description, fields])
     # Every value has its field's type already (str, str | None, a dict): nothing to validate.
     asset = trusted(
@@ -160,7 +169,12 @@ def record_asset(
         },
     )
     asset.__dict__["id"] = point_id(catalog_uri, key)  # what reading ``asset.id`` would cache
-    return asset
+    cut = (
+        truncation_warning(text, max_chars=max_caption_chars)
+        if len(text) > max_caption_chars
+        else None
+    )
+    return asset, cut
 
 
 class CatalogExtraction:
@@ -264,35 +278,29 @@ class CatalogExtraction:
         assets: list[Asset] = []
         # Per record key: the references the policy refused (reported, never stored).
         refused_of: dict[str, list[Failure]] = {}
+        uri, config, mapped = self.obj.uri, self.config, self._mapped
+        max_chars = self.context.config.max_caption_chars
+        store_id, keys = self.context.store_id, self._keys
         for row in rows:
             try:
                 try:
                     if row.values is None:
                         raise RecordError(row.error or "unreadable record")
-                    accepted, refused = self._resolve(record_references(row.values, self.config))
-                    asset = record_asset(
-                        self._typed(row.values),
-                        self.obj.uri,
-                        self.config,
-                        self.context.config.max_caption_chars,
-                        self._mapped,
-                        accepted,
+                    accepted, refused = self._resolve(record_references(row.values, config))
+                    asset, cut = product_record(
+                        self._typed(row.values), uri, config, max_chars, mapped, accepted
                     )
                 except RecordError:
                     # A record whose id is unknown may be one that is stored: a sync must not
                     # take its absence from this read for a removal.
-                    batch.shielded_sources = [self.obj.uri]
+                    batch.shielded_sources = [uri]
                     raise
-                batch.record_ids.append(self.context.store_id(asset.id))
-                cut = truncation_warning(
-                    record_text(row.values, self.config),
-                    max_chars=self.context.config.max_caption_chars,
-                )
+                batch.record_ids.append(store_id(asset.id))
                 if cut is not None:
                     batch.warnings.append(Failure.of(self._where(row), Stage.DECODE, cut))
-                if not self._keys.add(asset.part):
+                if not keys.add(asset.part):
                     raise RecordError(
-                        f"duplicate {self.config.id_column} {asset.part!r} (an earlier record "
+                        f"duplicate {config.id_column} {asset.part!r} (an earlier record "
                         "of this catalog has it)"
                     )
             except RecordError as error:
@@ -317,11 +325,16 @@ class CatalogExtraction:
             )
             return batch
         contents = self._read_images(todo)
+        caption_only = self.config.missing_image != "fail"
         for asset in todo:
+            no_pictures = not asset.fields["images"] and asset.part not in refused_of
+            if no_pictures and caption_only and asset.caption:  # nothing to read or report
+                batch.items.append(Prepared(asset))
+                continue
             uri = f"{asset.source_uri}#{asset.part}"
             pixels, problems = self._decode_images(asset, contents)
             problems = refused_of.get(asset.part, []) + problems
-            if not pixels and (self.config.missing_image == "fail" or not asset.caption):
+            if not pixels and (not caption_only or not asset.caption):
                 reasons = "; ".join(f"{p.reason}: {p.message}" for p in problems)
                 problem = RecordError(
                     f"the record has no usable image ({reasons or 'no reference'})"

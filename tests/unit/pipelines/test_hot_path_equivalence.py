@@ -89,3 +89,82 @@ def test_marked_csv_text_takes_the_per_value_path_only_when_marked():
     rows = _rows(marked, marked=True)
     assert rows[0] == Row(1, values={"id": "a"})
     assert rows[1].values is None and re.search(r"not UTF-8 \(at 1\)", rows[1].error or "")
+
+
+def _plain_product(values: dict, max_chars: int):
+    """The product record mapping written the plain way (the oracle for the fast one)."""
+    import hashlib
+
+    from mmingest.pipelines.captions import clean_caption, truncation_warning
+    from mmingest.pipelines.extract.products import EXTRACTION_VERSION, _text
+    from mmingest.pipelines.text import normalise_value
+
+    key = normalise_text(str(json_safe(values["id"]))).strip()
+    title, description = _text(values.get("title"), "t"), _text(values.get("description"), "d")
+    mapped = {"id", "title", "description", "image"}
+    fields = {
+        normalise_text(name): normalise_value(json_safe(value))
+        for name, value in values.items()
+        if name not in mapped
+    }
+    fields["id"], fields["images"] = key, []
+    text = ". ".join(part.strip() for part in (title, description) if part and part.strip())
+    fingerprint = json.dumps(
+        [EXTRACTION_VERSION, key, title, description, fields], sort_keys=True, default=str
+    )
+    raw = ". ".join(
+        part.strip()
+        for part in (values.get("title"), values.get("description"))
+        if isinstance(part, str) and part.strip()
+    )
+    return (
+        key,
+        hashlib.sha256(fingerprint.encode()).hexdigest()[:32],
+        clean_caption(text, max_chars=max_chars),
+        clean_caption(title, max_chars=1000),
+        fields,
+        truncation_warning(raw, max_chars=max_chars) is not None,
+    )
+
+
+FIELD_VALUES = JSON_VALUES | st.dates() | st.binary(max_size=8) | st.decimals(allow_nan=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(min_size=1).filter(lambda key: key.strip() not in ("", "None")) | st.integers(),
+    st.none() | st.text() | st.integers(),
+    st.none() | st.text(alphabet="ab \t\n\x1b\u202e.", max_size=60),
+    st.dictionaries(st.text(max_size=6), FIELD_VALUES, max_size=4),
+)
+def test_product_records_map_like_the_plain_way(key, title, description, extra):
+    from mmingest.pipelines.extract.products import RecordError, product_record
+    from mmingest.schemas.config import CatalogConfig
+
+    values = {**extra, "id": key, "title": title, "description": description}
+    if not normalise_text(str(key)).strip() or normalise_text(str(key)).strip() == "None":
+        return
+    try:
+        asset, cut = product_record(values, "s3://b/c.parquet", CatalogConfig(), 40)
+    except RecordError:
+        return
+    mapped = (asset.part, asset.content_hash, asset.caption, asset.title, asset.fields)
+    expected = _plain_product(values, 40)
+    assert mapped == expected[:5]
+    if isinstance(title, str):  # the warning is about the text the caption is cut from
+        assert (cut is not None) == expected[5]
+
+
+def test_product_content_hashes_do_not_change_between_releases():
+    """A changed hash re-embeds every stored product on the next run: only on purpose (bump
+    ``EXTRACTION_VERSION``), never as a side effect of making the mapping faster."""
+    from mmingest.pipelines.extract.products import record_asset
+    from mmingest.schemas.config import CatalogConfig
+
+    values = {"id": "sku-1", "title": "Shoe", "description": "Red", "price": 3.5, "n": None}
+    asset = record_asset(values, "s3://b/c.parquet", CatalogConfig(), 2000)
+    assert asset.content_hash == _plain_product(values, 2000)[1]
+    assert asset.content_hash == GOLDEN_HASH
+
+
+GOLDEN_HASH = "a86d6f33d1c3177a89104256beb4df07"  # as 0.1.0 computed it
