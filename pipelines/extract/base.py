@@ -81,6 +81,8 @@ class ExtractContext:
     tenant: str | None = None
     dry_run: bool = False
     """Classify only: read no more than needed to count what would be embedded."""
+    starts_empty: bool = False
+    """The collection held no point of this tenant when the run began: nothing is stored yet."""
 
     def store_id(self, point_id: str) -> str:
         """The id ``point_id`` has in the store (tenant points have their own)."""
@@ -88,7 +90,7 @@ class ExtractContext:
 
     def stored_hashes(self, ids: Sequence[str]) -> dict[str, str]:
         """Content hashes of the given point ids (as assets know them) already in the store."""
-        if not ids:
+        if not ids or self.starts_empty:
             return {}
         asked = {self.store_id(point_id): point_id for point_id in ids}
         try:

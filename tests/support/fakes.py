@@ -96,6 +96,9 @@ class CountingStore:
     def upsert(self, collection: str, points: Sequence[object]) -> None:
         self.points += len(points)
 
+    def count(self, collection: str, *, tenant: str | None = None) -> int:
+        return self.points
+
     def delete(self, collection: str, ids: Sequence[object], *, tenant: str | None = None) -> None:
         pass
 
