@@ -280,31 +280,35 @@ class CatalogExtraction:
         refused_of: dict[str, list[Failure]] = {}
         uri, config, mapped = self.obj.uri, self.config, self._mapped
         max_chars = self.context.config.max_caption_chars
-        store_id, keys = self.context.store_id, self._keys
-        for row in rows:
+        store_id = self.context.store_id
+        mapped_rows: list[tuple[int, Row, Asset, list[tuple[str, InvalidInput]]]] = []
+        failed: list[tuple[int, Failure]] = []  # by position: reported in record order
+        for position, row in enumerate(rows):
             try:
-                try:
-                    if row.values is None:
-                        raise RecordError(row.error or "unreadable record")
-                    accepted, refused = self._resolve(record_references(row.values, config))
-                    asset, cut = product_record(
-                        self._typed(row.values), uri, config, max_chars, mapped, accepted
-                    )
-                except RecordError:
-                    # A record whose id is unknown may be one that is stored: a sync must not
-                    # take its absence from this read for a removal.
-                    batch.shielded_sources = [uri]
-                    raise
-                batch.record_ids.append(store_id(asset.id))
-                if cut is not None:
-                    batch.warnings.append(Failure.of(self._where(row), Stage.DECODE, cut))
-                if not keys.add(asset.part):
-                    raise RecordError(
-                        f"duplicate {config.id_column} {asset.part!r} (an earlier record "
-                        "of this catalog has it)"
-                    )
+                if row.values is None:
+                    raise RecordError(row.error or "unreadable record")
+                accepted, refused = self._resolve(record_references(row.values, config))
+                asset, cut = product_record(
+                    self._typed(row.values), uri, config, max_chars, mapped, accepted
+                )
             except RecordError as error:
-                batch.failures.append(Failure.of(self._where(row), Stage.DECODE, error))
+                # A record whose id is unknown may be one that is stored: a sync must not take
+                # its absence from this read for a removal.
+                batch.shielded_sources = [uri]
+                failed.append((position, Failure.of(self._where(row), Stage.DECODE, error)))
+                continue
+            batch.record_ids.append(store_id(asset.id))
+            if cut is not None:
+                batch.warnings.append(Failure.of(self._where(row), Stage.DECODE, cut))
+            mapped_rows.append((position, row, asset, refused))
+        first_seen = self._keys.add_many([asset.part for _, _, asset, _ in mapped_rows])
+        for (position, row, asset, refused), new in zip(mapped_rows, first_seen, strict=True):
+            if not new:
+                duplicate = RecordError(
+                    f"duplicate {config.id_column} {asset.part!r} (an earlier record of this "
+                    "catalog has it)"
+                )
+                failed.append((position, Failure.of(self._where(row), Stage.DECODE, duplicate)))
                 continue
             if refused:
                 refused_of[asset.part] = [
@@ -312,6 +316,7 @@ class CatalogExtraction:
                     for reference, error in refused
                 ]
             assets.append(asset)
+        batch.failures += [failure for _, failure in sorted(failed, key=lambda pair: pair[0])]
         stored = self.context.stored_hashes([asset.id for asset in assets])
         todo = [asset for asset in assets if stored.get(asset.id) != asset.content_hash]
         batch.unchanged = len(assets) - len(todo)
