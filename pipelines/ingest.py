@@ -47,7 +47,7 @@ from mmingest.pipelines.planning import (
     plan,
     task_uri,
 )
-from mmingest.pipelines.points import build_point
+from mmingest.pipelines.points import build_point, build_points
 from mmingest.pipelines.reconcile import Evidence
 from mmingest.pipelines.retry import DEFAULT_RETRY, RetryPolicy, call_with_retry
 from mmingest.pipelines.stages import AsyncRunner, parallel_batches
@@ -389,11 +389,13 @@ class Ingestion:
         if errors:
             indexes = [index for index in range(len(items)) if index not in errors]
             kept, vectors = [items[i] for i in indexes], [named[i] for i in indexes]
-        info, tenant = self.info, self.tenant
-        points = [
-            build_point(item.asset, item_vectors, embedder=info, tenant=tenant, ingested_at=stamp)
-            for item, item_vectors in zip(kept, vectors, strict=True)
-        ]
+        points = build_points(
+            [item.asset for item in kept],
+            vectors,
+            embedder=self.info,
+            tenant=self.tenant,
+            ingested_at=stamp,
+        )
         return points, kept
 
     def _server_side_point(self, item: Prepared, now: datetime) -> Point:

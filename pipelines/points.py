@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -55,3 +55,25 @@ def build_point(
         asset.caption,
         build_payload(asset, embedder=embedder, tenant=tenant, ingested_at=ingested_at),
     )
+
+
+def build_points(
+    assets: Sequence[Asset],
+    vectors: Sequence[Mapping[str, Vector]],
+    *,
+    embedder: EmbedderInfo,
+    tenant: str | None,
+    ingested_at: datetime | str,
+) -> list[Point]:
+    """:func:`build_point` for each asset and its vectors (a batch, on the ingest hot path)."""
+    stamp = ingested_at if isinstance(ingested_at, str) else ingested_at.isoformat()
+    of = Point.of
+    return [
+        of(
+            scoped_id(asset.id, tenant),
+            dict(named),
+            asset.caption,
+            build_payload(asset, embedder=embedder, tenant=tenant, ingested_at=stamp),
+        )
+        for asset, named in zip(assets, vectors, strict=True)
+    ]

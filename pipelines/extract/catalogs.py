@@ -59,6 +59,8 @@ def json_safe(value: Any) -> Any:
     """A value that serialises to JSON (dates as ISO strings, NaN as None, bytes decoded)."""
     if type(value) in _JSON_AS_IS:
         return value
+    if type(value) is float:
+        return value if math.isfinite(value) else None
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dt.datetime | dt.date | dt.time):

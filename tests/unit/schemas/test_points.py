@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from mmingest.schemas import Asset, AssetKind, Point, point_id
@@ -69,3 +71,11 @@ def test_point_of_builds_what_validation_builds_and_validates_anything_else():
             Point.of("i", bad, None, payload)
     with pytest.raises(ValidationError):
         Point.of(7, {"image": vector}, None, payload)  # type: ignore[arg-type]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(), st.text(max_size=8))
+def test_point_ids_are_the_standard_uuid5_for_any_name(name, part):
+    import uuid
+
+    assert point_id(name, part) == str(uuid.uuid5(POINT_NAMESPACE, f"{name}#{part}"))
