@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,6 +71,20 @@ def clip_embedder(tiny_clip_dir: Path) -> Iterator[ClipEmbedder]:
 def edge_store(tmp_path: Path) -> Iterator[QdrantEdgeStore]:
     """An empty Qdrant Edge store in a temporary directory."""
     store = QdrantEdgeStore(QdrantEdgeStoreConfig(path=tmp_path / "edge"))
+    yield store
+    store.close()
+
+
+@pytest.fixture(params=["qdrant-edge", "milvus-lite"])
+def embedded_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """An empty embedded store of each kind: Qdrant Edge, then Milvus Lite."""
+    if request.param == "qdrant-edge":
+        store: Any = QdrantEdgeStore(QdrantEdgeStoreConfig(path=tmp_path / "edge"))
+    else:
+        from mmingest.connectors.stores.milvus import MilvusStore
+        from mmingest.schemas.config import MilvusStoreConfig
+
+        store = MilvusStore(MilvusStoreConfig(uri=str(tmp_path / "milvus.db")))
     yield store
     store.close()
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 from mmingest.connectors.sources.local import LocalFolderSource
-from mmingest.connectors.stores.milvus import MilvusStore
 from mmingest.pipelines.ingest import ingest
 from mmingest.pipelines.samples import write_images, write_pdfs, write_products
-from mmingest.schemas.config import CatalogConfig, IngestConfig, MilvusStoreConfig
+from mmingest.schemas.config import CatalogConfig, IngestConfig
 from tests.support.fakes import HashEmbedder
 
 pytestmark = pytest.mark.timeout(180)
@@ -16,14 +15,9 @@ KINDS = ["images", "pdfs", "products"]
 CATALOG = CatalogConfig(id_column="sku")
 
 
-@pytest.fixture(params=["qdrant-edge", "milvus-lite"])
-def store(request, tmp_path, edge_store):
-    if request.param == "qdrant-edge":
-        yield edge_store
-        return
-    opened = MilvusStore(MilvusStoreConfig(uri=str(tmp_path / "milvus.db")))
-    yield opened
-    opened.close()
+@pytest.fixture
+def store(embedded_store):
+    return embedded_store
 
 
 @pytest.fixture

@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 
 from mmingest.connectors.sources.local import LocalFolderSource
-from mmingest.connectors.stores.milvus import MilvusStore
 from mmingest.pipelines.ingest import ingest
 from mmingest.pipelines.query import Retriever
 from mmingest.pipelines.samples import write_images, write_pdfs, write_products
 from mmingest.pipelines.sync import sync
-from mmingest.schemas.config import CatalogConfig, IngestConfig, MilvusStoreConfig
+from mmingest.schemas.config import CatalogConfig, IngestConfig
 from mmingest.schemas.points import point_id, scoped_id
 from tests.support.fakes import HashEmbedder
 
@@ -18,14 +17,9 @@ pytestmark = pytest.mark.timeout(180)
 CATALOG = CatalogConfig(id_column="sku")
 
 
-@pytest.fixture(params=["qdrant-edge", "milvus-lite"])
-def store(request, tmp_path, edge_store):
-    if request.param == "qdrant-edge":
-        yield edge_store
-        return
-    opened = MilvusStore(MilvusStoreConfig(uri=str(tmp_path / "milvus.db")))
-    yield opened
-    opened.close()
+@pytest.fixture
+def store(embedded_store):
+    return embedded_store
 
 
 def test_the_same_objects_are_a_point_per_tenant(tmp_path, store):
