@@ -336,7 +336,7 @@ class CatalogExtraction:
             if no_pictures and caption_only and asset.caption:  # nothing to read or report
                 batch.items.append(Prepared(asset))
                 continue
-            uri = f"{asset.source_uri}#{asset.part}"
+            record_uri = f"{asset.source_uri}#{asset.part}"
             pixels, problems = self._decode_images(asset, contents)
             problems = refused_of.get(asset.part, []) + problems
             if not pixels and (not caption_only or not asset.caption):
@@ -345,7 +345,7 @@ class CatalogExtraction:
                     f"the record has no usable image ({reasons or 'no reference'})"
                     + ("" if asset.caption else " and no title or description")
                 )
-                batch.failures.append(Failure.of(uri, Stage.READ, problem))
+                batch.failures.append(Failure.of(record_uri, Stage.READ, problem))
                 continue
             batch.warnings += problems
             if not pixels and problems:
