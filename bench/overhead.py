@@ -37,7 +37,7 @@ from tests.support.load import write_catalog
 
 GOAL = 0.8
 DIMENSION = 512  # a CLIP-sized caption vector: the store's work is realistic
-BATCH = 1024  # IngestConfig.batch_size for the pipeline side: the largest Qdrant Edge takes
+BATCH = 1024  # IngestConfig.batch_size for the pipeline side (its writer splits per store)
 
 
 class TableEmbedder:

@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 
 _SCROLL_PAGE = 1024
 _UPDATE_POINTS = 256
-"""Points per engine update: converting and applying 256 at a time beat 1,024 at once by 2-9%
-(4.5% on average) in five runs of the bench's raw-insert exploration (``bench/overhead.py``)."""
+"""Points per upsert (the writer splits larger batches; each upsert is one engine update, all
+or nothing): 256 at a time beat 1,024 at once by 2-9% (4.5% on average) in five runs of the
+bench's raw-insert exploration (``bench/overhead.py``)."""
 
 
 class QdrantEdgeStore:
@@ -57,7 +58,7 @@ class QdrantEdgeStore:
             native_fusion=frozenset({FusionMethod.RRF, FusionMethod.DBSF}),
             aliases=True,
             tenants=True,
-            max_batch=1024,
+            max_batch=_UPDATE_POINTS,
         )
 
     @property
@@ -178,14 +179,12 @@ class QdrantEdgeStore:
             return
         shard = self._shard(collection)
         bm25 = self._bm25 if self._spec(collection).keywords else None
+        edge_points = convert.to_edge_points(points, bm25)
         self._dir.check_free_space(self._min_free_bytes, f"upsert into {collection!r}")
-        for start in range(0, len(points), _UPDATE_POINTS):
-            chunk = points[start : start + _UPDATE_POINTS]
-            operation = edge.UpdateOperation.upsert_points(convert.to_edge_points(chunk, bm25))
-            try:
-                shard.update(operation)
-            except Exception as error:
-                raise _translate(error, f"upsert {len(points)} points", collection) from error
+        try:
+            shard.update(edge.UpdateOperation.upsert_points(edge_points))
+        except Exception as error:
+            raise _translate(error, f"upsert {len(points)} points", collection) from error
 
     def delete(self, collection: str, ids: Sequence[str], *, tenant: str | None = None) -> None:
         """Delete points by id (of one tenant); unknown ids are ignored."""
