@@ -17,7 +17,7 @@ import gc
 import tempfile
 import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,18 +93,8 @@ class _RecordingStore(CountingStore):
 
 
 def _engine(
-    name: str,
-    store: Any,
-    catalog: Path,
-    points: list[Point],
-    raw_ways: Any,
-    pairs: int,
-    *,
-    ours_store: Any = None,
+    name: str, store: Any, catalog: Path, points: list[Point], raw_ways: Any, pairs: int
 ) -> stores.EngineResult:
-    """The pipeline into ``ours_store`` (default: ``store``) against ``raw_ways`` through
-    ``store``."""
-    pipeline_store = ours_store or store
     embedder = TableEmbedder()
     config = IngestConfig(batch_size=BATCH)
 
@@ -115,14 +105,10 @@ def _engine(
         # The raw side writes into a collection created before its timer starts; so does the
         # pipeline (creating a shard costs 0.1-0.6 s here, syncing to disk, and is no part of
         # a bulk insert). The run's own ensure_collection, timed, then checks the spec.
-        pipeline_store.ensure_collection(layout(collection))
+        store.ensure_collection(layout(collection))
         started = time.perf_counter()
         summary = ingest_products(
-            LocalFolderSource(catalog),
-            embedder,
-            pipeline_store,
-            collection=collection,
-            config=config,
+            LocalFolderSource(catalog), embedder, store, collection=collection, config=config
         )
         seconds = time.perf_counter() - started
         if summary.written != len(points) or summary.failed:
@@ -139,7 +125,6 @@ def _engine(
         ours=ours,
         ours_how=f"ingest_products, batch {BATCH}",
         layout=layout,
-        ours_store=ours_store,
     )
 
 
@@ -191,7 +176,7 @@ def _engines(
     from mmingest.connectors.stores.qdrant_edge import QdrantEdgeStore
     from mmingest.schemas.config import MilvusStoreConfig, QdrantEdgeStoreConfig
 
-    engines: dict[str, tuple[Callable[[], Any], Callable[[Any, Any], list[stores.RawWay]]]] = {
+    engines = {
         "qdrant-edge": (
             lambda: QdrantEdgeStore(QdrantEdgeStoreConfig(path=scratch / "edge")),
             lambda store, layout: stores.edge_raw_ways(store, sizes=sizes["qdrant-edge"]),
@@ -208,54 +193,13 @@ def _engines(
         store = open_store()
         try:
             results[name] = _engine(name, store, catalog, points, raw_ways, pairs)
-            if name == "qdrant-edge":
-                # The same load with the store in a process of its own (own_process): against
-                # the raw way the in-process measurement found best, in fresh pairs.
-                best = results[name].raw[0].how
-                ways = [way for way in raw_ways(store, None) if f"{way[0]} x{way[1]}" == best]
-                results[f"{name} (own process)"] = _own_process(
-                    scratch, store, catalog, points, ways, pairs
-                )
         finally:
             store.close()
     return results
 
 
-def _own_process(
-    scratch: Path,
-    store: Any,
-    catalog: Path,
-    points: list[Point],
-    ways: list[stores.RawWay],
-    pairs: int,
-) -> stores.EngineResult:
-    from mmingest.connectors.stores import build_store
-    from mmingest.schemas.config import QdrantEdgeStoreConfig
-
-    held = build_store(QdrantEdgeStoreConfig(path=scratch / "edge-process", own_process=True))
-    try:
-        return _engine(
-            "qdrant-edge (own process)",
-            store,
-            catalog,
-            points,
-            lambda _store, _layout: ways,
-            pairs,
-            ours_store=held,
-        )
-    finally:
-        held.close()
-
-
-IN_PROCESS = "qdrant-edge"
-"""Qdrant Edge held by the run's own process (the default). Reported without a goal: its
-binding holds the interpreter lock while it converts and writes, so the pipeline's own work
-adds to the store's instead of overlapping it; the goal is the own-process figure's, the
-configuration the README recommends for large loads."""
-
-
 def _measurement(name: str, result: stores.EngineResult, rows: int, pairs: int) -> Measurement:
-    goal, met = goal_at_least(result.ratio, GOAL) if name != IN_PROCESS else (None, None)
+    goal, met = goal_at_least(result.ratio, GOAL)
     return Measurement(
         "overhead",
         f"{name}: pipeline records/s / raw bulk insert",

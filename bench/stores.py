@@ -177,20 +177,16 @@ def measure(
     ours: Callable[[str], float] | None = None,
     ours_how: str | None = None,
     layout: Callable[[str], CollectionSpec] = spec,
-    ours_store: Any = None,
 ) -> EngineResult:
     """Warm up, explore every raw way once, then time ours and the best raw way in pairs.
 
     ``ours`` times our side into a named collection (default: ``store.upsert`` in batches of
-    ``batch``), in ``ours_store`` (default: ``store``, which the raw ways write through);
-    ``layout`` gives the collection spec both sides write (default: 2 x 512-d).
+    ``batch``); ``layout`` gives the collection spec both sides write (default: 2 x 512-d).
     """
-    ours_store = ours_store or store
-    for warm in {id(store): store, id(ours_store): ours_store}.values():
-        warm.ensure_collection(layout("warmup"))
-        for chunk in batches(points[:1000], batch):
-            warm.upsert("warmup", chunk)
-        warm.drop_collection("warmup")
+    store.ensure_collection(layout("warmup"))
+    for chunk in batches(points[:1000], batch):
+        store.upsert("warmup", chunk)
+    store.drop_collection("warmup")
     result = EngineResult(engine)
     runs = 0
 
@@ -198,18 +194,17 @@ def measure(
         nonlocal runs
         runs += 1
         name = f"run{runs}"
-        target = ours_store if way is None else store
         if way is None:
-            seconds = ours(name) if ours else time_ours(ours_store, name, points, batch)
+            seconds = ours(name) if ours else time_ours(store, name, points, batch)
             done = Run(engine, ours_how or f"store.upsert x{batch}", len(points), seconds)
         else:
             label, size, prepare, writer = way
             store.ensure_collection(layout(name))
             total, engine_only = time_raw(points, size, prepare, writer(name))
             done = Run(engine, f"{label} x{size}", len(points), total, engine_only)
-        if target.count(name) != len(points):
-            raise RuntimeError(f"{engine} {done.how}: {target.count(name)} of {len(points)}")
-        target.drop_collection(name)
+        if store.count(name) != len(points):
+            raise RuntimeError(f"{engine} {done.how}: {store.count(name)} of {len(points)}")
+        store.drop_collection(name)
         return done
 
     result.explored = [run(way) for way in raw_ways]

@@ -4,12 +4,13 @@ document no longer has; a document whose earlier batch failed to write is held b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 from mmingest.connectors.stores.base import VectorStore
 from mmingest.pipelines.deletes import delete_points
 from mmingest.pipelines.extract.base import Prepared, PreparedBatch
 from mmingest.pipelines.retry import RetryPolicy, call_with_retry
-from mmingest.schemas.errors import InvalidInput, MmingestError, TransientError
+from mmingest.schemas.errors import InvalidInput, TransientError
 from mmingest.schemas.points import Point
 from mmingest.schemas.summary import Failure, Stage
 
@@ -52,20 +53,21 @@ class BatchWriter:
             return result
         size = self.store.capabilities.max_batch
         for start in range(0, len(points), size):
-            chunk = _Chunk(self.store, target, points[start : start + size])
+            chunk = points[start : start + size]
             try:
                 call_with_retry(
-                    chunk.upsert_rest,
-                    what=f"upserting {len(chunk.points)} points",
+                    partial(self.store.upsert, target, chunk),
+                    what=f"upserting {len(chunk)} points",
                     policy=self.retry,
                 )
             except (TransientError, InvalidInput) as error:
                 self.failed_tasks.add(prepared.task)
                 result.failures += [
                     Failure.of(where(item), Stage.WRITE, error)
-                    for item in sources[start + chunk.landed : start + size]
+                    for item in sources[start : start + size]
                 ]
-            result.written += chunk.landed
+            else:
+                result.written += len(chunk)
         if prepared.stale_ids:
             result.deleted += delete_points(
                 self.store,
@@ -76,26 +78,6 @@ class BatchWriter:
                 what="stale points",
             )
         return result
-
-
-class _Chunk:
-    """One upsert call's points and how many of them have landed: a store that writes a call
-    in several engine updates says how far it got when it fails (``points_written``), and a
-    retry resumes after that."""
-
-    def __init__(self, store: VectorStore, target: str, points: list[Point]) -> None:
-        self.store = store
-        self.target = target
-        self.points = points
-        self.landed = 0
-
-    def upsert_rest(self) -> None:
-        try:
-            self.store.upsert(self.target, self.points[self.landed :])
-        except MmingestError as error:
-            self.landed += min(max(error.points_written, 0), len(self.points) - self.landed)
-            raise
-        self.landed = len(self.points)
 
 
 def where(item: Prepared) -> str:

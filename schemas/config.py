@@ -138,14 +138,6 @@ class QdrantEdgeStoreConfig(_Config):
         "store's disk: the engine maps its files, and a write into a full disk would kill the "
         "process (SIGBUS) instead of raising.",
     )
-    own_process: bool = Field(
-        False,
-        description="Hold the store in a child process of its own: the engine's binding holds "
-        "Python's interpreter lock while it converts and writes points, so in-process its work "
-        "takes turns with the pipeline's instead of running beside it. Worth it for large "
-        "loads with a fast embedder (or precomputed vectors); an engine crash then fails the "
-        "run with a clear error instead of killing it. Queries pay a round trip (~0.1 ms).",
-    )
 
 
 class QdrantStoreConfig(_Config):

@@ -17,16 +17,12 @@ catches an SDK type. Messages say what failed, on which object, and what to do a
 from __future__ import annotations
 
 import math
-from typing import Any
 
 
 class MmingestError(Exception):
     """Base of every error mmingest raises on purpose."""
 
     retryable: bool = False
-    points_written: int = 0
-    """For a failed upsert: how many of its first points were written before the failure (a
-    store that writes one call in several all-or-nothing engine updates sets it)."""
 
     def __init__(self, message: str, *, uri: str | None = None) -> None:
         super().__init__(message)
@@ -38,18 +34,6 @@ class MmingestError(Exception):
         """A short machine-friendly name for the failure, e.g. ``corrupt_image``."""
         name = type(self).__name__
         return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Subclasses take other arguments than ``args``: rebuild without calling __init__, so
-        # every error survives pickling (a store in a process of its own sends its errors back).
-        return (_rebuild, (type(self), self.args, self.__dict__))
-
-
-def _rebuild(kind: type[MmingestError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
-    error = kind.__new__(kind)
-    error.args = args
-    error.__dict__.update(state)
-    return error
 
 
 class TransientError(MmingestError):

@@ -10,10 +10,6 @@ from mmingest.connectors.stores.base import StoreCapabilities, VectorStore
 
 
 def _qdrant_edge(config: Any) -> VectorStore:
-    if config.own_process:
-        from mmingest.connectors.stores.process import ProcessStore
-
-        return ProcessStore(config.model_copy(update={"own_process": False}), name="qdrant-edge")
     from mmingest.connectors.stores.qdrant_edge import QdrantEdgeStore
 
     return QdrantEdgeStore(config)
