@@ -17,6 +17,7 @@ catches an SDK type. Messages say what failed, on which object, and what to do a
 from __future__ import annotations
 
 import math
+from typing import Any
 
 
 class MmingestError(Exception):
@@ -34,6 +35,19 @@ class MmingestError(Exception):
         """A short machine-friendly name for the failure, e.g. ``corrupt_image``."""
         name = type(self).__name__
         return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Subclasses take other arguments than ``args`` (MissingExtra), so the default
+        # ``cls(*args)`` fails to unpickle them: rebuild without calling __init__, so every
+        # error survives crossing a process (a Prefect task runner, a process pool).
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(kind: type[MmingestError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = kind.__new__(kind)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class TransientError(MmingestError):
