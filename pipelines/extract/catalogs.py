@@ -20,6 +20,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import PurePosixPath
 from typing import IO, Any, NamedTuple
 
+import numpy as np
+
 from mmingest.pipelines.jsonlimits import JsonTooDeep, check_depth, load_json
 from mmingest.schemas.config import CatalogConfig
 from mmingest.schemas.errors import InvalidInput
@@ -56,7 +58,8 @@ _JSON_AS_IS = frozenset({str, int, bool, type(None)})
 
 
 def json_safe(value: Any) -> Any:
-    """A value that serialises to JSON (dates as ISO strings, NaN as None, bytes decoded)."""
+    """A value that serialises to JSON (dates as ISO strings, NaN as None, bytes decoded,
+    numpy scalars and arrays as Python values)."""
     if type(value) in _JSON_AS_IS:
         return value
     if type(value) is float:
@@ -76,6 +79,8 @@ def json_safe(value: Any) -> Any:
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [json_safe(v) for v in value]
+    if isinstance(value, np.generic | np.ndarray):  # values from numpy or pandas
+        return json_safe(value.tolist())
     return value
 
 
