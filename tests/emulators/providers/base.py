@@ -55,6 +55,7 @@ class ProviderEmulator:
         self._limiter: SlidingWindowLimiter | None = None
         self._log: list[RecordedRequest] = []
         self._counters = Counters()
+        self._in_flight = 0
         self._assets: dict[str, bytes] = {}
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         #: Unexpected exceptions raised by handlers (each was answered with a 500).
@@ -236,6 +237,15 @@ class ProviderEmulator:
 
     def _take_fault(self) -> Fault | None:
         return self._faults.take()
+
+    def _arrived(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+            self._counters.max_in_flight = max(self._counters.max_in_flight, self._in_flight)
+
+    def _done(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
 
     def _wait(self, seconds: float) -> None:
         # Interruptible, so stop() never waits out a long injected delay.

@@ -72,6 +72,7 @@ class Counters:
     dropped: int = 0  # connections closed without an answer
     inputs_embedded: int = 0
     billed_units: dict[str, int] = field(default_factory=dict)
+    max_in_flight: int = 0  # the most requests being handled at one time
 
 
 def parse_request(method: str, target: str, headers: dict[str, str], raw: bytes) -> IncomingRequest:

@@ -65,6 +65,13 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         return self.server.emulator  # type: ignore[attr-defined,no-any-return]
 
     def _serve(self) -> None:
+        self.emulator._arrived()
+        try:
+            self._handle()
+        finally:
+            self.emulator._done()
+
+    def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         headers = {name.lower(): value for name, value in self.headers.items()}
