@@ -79,6 +79,8 @@ def json_safe(value: Any) -> Any:
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [json_safe(v) for v in value]
+    if isinstance(value, np.datetime64 | np.timedelta64):  # tolist() may give nanoseconds
+        return None if np.isnat(value) else str(value)
     if isinstance(value, np.generic | np.ndarray):  # values from numpy or pandas
         return json_safe(value.tolist())
     return value

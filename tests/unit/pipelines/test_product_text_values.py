@@ -50,3 +50,14 @@ def test_numpy_values_are_their_python_values():
         "v": [1.5, None],
         "b": True,
     }
+
+
+def test_numpy_dates_stay_readable_dates():
+    from mmingest.pipelines.extract.catalogs import json_safe
+
+    assert json_safe(np.datetime64("2026-12-07T10:30:00.123456789")) == (
+        "2026-12-07T10:30:00.123456789"
+    )
+    assert json_safe(np.datetime64("2026-12-07")) == "2026-12-07"
+    assert json_safe(np.datetime64("NaT")) is None
+    assert json_safe(np.timedelta64(5, "s")) == "5 seconds"
