@@ -103,7 +103,7 @@ def test_an_ingestion_leaves_nothing_of_its_batches_to_the_cyclic_collector(tmp_
     from mmingest.connectors.sources.local import LocalFolderSource
     from mmingest.pipelines.ingest import ingest_images, ingest_products
     from mmingest.schemas.config import IngestConfig
-    from tests.support.fakes import CountingStore, HashEmbedder
+    from tests.support.fakes import CountingStore
 
     catalog = tmp_path / "catalog"
     catalog.mkdir()
@@ -128,14 +128,14 @@ def test_an_ingestion_leaves_nothing_of_its_batches_to_the_cyclic_collector(tmp_
         config = IngestConfig(batch_size=64)
         products = ingest_products(
             LocalFolderSource(catalog),
-            HashEmbedder(),
+            _MarkedEmbedder(),
             CountingStore(),
             collection="c",
             config=config,
         )
         images = ingest_images(
             LocalFolderSource(folder),
-            HashEmbedder(),
+            _MarkedEmbedder(),
             CountingStore(),
             collection="c",
             config=config,
@@ -151,10 +151,33 @@ def test_an_ingestion_leaves_nothing_of_its_batches_to_the_cyclic_collector(tmp_
             gc.enable()
 
 
+class _RunVectors(np.ndarray):
+    """The runs' vectors, told apart from arrays other threads of the test process leave."""
+
+
+class _MarkedEmbedder:
+    """A hash embedder whose vectors (and every view or result computed from them) are
+    :class:`_RunVectors`."""
+
+    def __init__(self) -> None:
+        from tests.support.fakes import HashEmbedder
+
+        self._inner = HashEmbedder()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    def embed_texts(self, texts, **kwargs):  # type: ignore[no-untyped-def]
+        return self._inner.embed_texts(texts, **kwargs).view(_RunVectors)
+
+    def embed_images(self, images):  # type: ignore[no-untyped-def]
+        return self._inner.embed_images(images).view(_RunVectors)
+
+
 def _made_by_a_run(item: object) -> bool:
-    """Whether a piece of cyclic garbage is a run's: a vector, an object of ours, or one of the
-    pipeline's functions. Other libraries' garbage is theirs (and may name no module at all)."""
-    if isinstance(item, np.ndarray):
+    """Whether a piece of cyclic garbage is a run's: its vectors, an object of ours, or one of
+    the pipeline's functions. Other libraries' garbage is theirs (and may name no module)."""
+    if isinstance(item, _RunVectors):
         return True
     kind = getattr(type(item), "__module__", None)
     owner = getattr(item, "__module__", None)
@@ -167,7 +190,7 @@ def _leave_foreign_garbage() -> None:
     """Cyclic garbage of another library, as other tests' threads leave it in CI: a class of no
     module, and a function of a module named None."""
     nameless = type("Nameless", (), {"__module__": None})
-    cycle = [nameless]
+    cycle = [nameless, np.zeros(4)]  # an array that is not a run's
     cycle.append(cycle)
 
     def orphan() -> None: ...
