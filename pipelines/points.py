@@ -20,6 +20,17 @@ def build_payload(
     ``ingested_at`` may be given already formatted (once per batch on the hot path).
     """
     stamp = ingested_at if isinstance(ingested_at, str) else ingested_at.isoformat()
+    return _payload(asset, _vector_space(embedder), tenant, stamp)
+
+
+def _vector_space(embedder: EmbedderInfo) -> dict[str, Any]:
+    return {"provider": embedder.provider, "model": embedder.model, "dimension": embedder.dimension}
+
+
+def _payload(asset: Asset, space: dict[str, Any], tenant: str | None, stamp: str) -> dict[str, Any]:
+    # ``space`` and the asset's ``fields`` are shared, not copied (a dict each per point was
+    # ~15% of the pipeline's own time on a catalog): assets and points are frozen, and
+    # nothing writes into a payload once it is built (stores convert it; a test holds this).
     payload: dict[str, Any] = {
         "source_uri": asset.source_uri,
         "content_hash": asset.content_hash,
@@ -28,15 +39,11 @@ def build_payload(
         "caption": asset.caption,
         "title": asset.title,
         "tenant": tenant,
-        "embedder": {
-            "provider": embedder.provider,
-            "model": embedder.model,
-            "dimension": embedder.dimension,
-        },
+        "embedder": space,
         "ingested_at": stamp,
     }
     if asset.fields:
-        payload["fields"] = dict(asset.fields)
+        payload["fields"] = asset.fields
     return payload
 
 
@@ -67,13 +74,14 @@ def build_points(
 ) -> list[Point]:
     """:func:`build_point` for each asset and its vectors (a batch, on the ingest hot path)."""
     stamp = ingested_at if isinstance(ingested_at, str) else ingested_at.isoformat()
+    space = _vector_space(embedder)  # one per batch: every point of it shares the dict
     of = Point.of
     return [
         of(
             scoped_id(asset.id, tenant),
             dict(named),
             asset.caption,
-            build_payload(asset, embedder=embedder, tenant=tenant, ingested_at=stamp),
+            _payload(asset, space, tenant, stamp),
         )
         for asset, named in zip(assets, vectors, strict=True)
     ]

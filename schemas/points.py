@@ -63,12 +63,14 @@ def scoped_id(point_id: str, tenant: str | None) -> str:
 Vector = npt.NDArray[np.float32]
 
 
+_FLOAT32 = np.dtype(np.float32)
+
+
 def _is_vector(value: Any) -> bool:
+    # ``dtype is`` (native float32 is one shared dtype object) at half the cost of ``==``,
+    # twice per point; a byte-swapped float32 fails it and is converted to native order.
     return (
-        type(value) is np.ndarray
-        and value.dtype == np.float32
-        and value.ndim == 1
-        and bool(value.size)
+        type(value) is np.ndarray and value.dtype is _FLOAT32 and value.ndim == 1 and value.size > 0
     )
 
 

@@ -11,6 +11,9 @@ checked against each store's own per-channel results.
 
 from __future__ import annotations
 
+import copy
+
+import numpy as np
 import pytest
 
 from mmingest.connectors.stores import fusion
@@ -217,6 +220,26 @@ class StoreContract(LifecycleContract, FilterContract):
             hit = store.query("contract", HybridQuery(dense=[probe], k=1))[0]
             assert hit.id == target.id
             assert hit.payload == target.payload
+
+    def test_upsert_leaves_the_points_it_writes_as_they_were(self, store):
+        # The pipeline shares one "embedder" dict across a batch's payloads, and each
+        # payload's "fields" with its asset: a store writing into either would change points
+        # and assets it does not own.
+        store.ensure_collection(SPEC)
+        shared = {"provider": "p", "model": "m", "dimension": DIM}
+        points = [
+            p.model_copy(update={"payload": {**p.payload, "embedder": shared}})
+            for p in make_points("acme")
+        ]
+        before = copy.deepcopy([(p.id, p.payload, p.keyword_text) for p in points])
+        vectors = [{name: v.copy() for name, v in p.vectors.items()} for p in points]
+        store.upsert("contract", points)
+        assert [(p.id, p.payload, p.keyword_text) for p in points] == before
+        assert shared == {"provider": "p", "model": "m", "dimension": DIM}
+        for point, kept in zip(points, vectors, strict=True):
+            assert point.vectors.keys() == kept.keys()
+            for name, vector in kept.items():
+                assert np.array_equal(point.vectors[name], vector)
 
     def test_dense_scores_are_cosine_similarities(self, store):
         store.ensure_collection(SPEC)

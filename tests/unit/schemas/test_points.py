@@ -66,6 +66,11 @@ def test_point_of_builds_what_validation_builds_and_validates_anything_else():
     # Inputs validation would change or refuse still go through it.
     converted = Point.of("i", {"image": [1, 2, 3]}, None, payload)  # type: ignore[dict-item]
     assert converted.vectors["image"].dtype == np.float32
+    # Float32 in the other byte order, float64, a float32 subclass: native float32 arrays.
+    for other in (vector.astype(">f4"), vector.astype(np.float64), vector.view(np.memmap)):
+        native = Point.of("i", {"image": other}, None, payload).vectors["image"]
+        assert type(native) is np.ndarray and native.dtype == np.dtype("=f4")
+        assert native.tolist() == [1.0, 2.0, 3.0]
     for bad in ({"image": np.zeros((2, 2), np.float32)}, {"image": np.array([], np.float32)}):
         with pytest.raises(ValidationError):
             Point.of("i", bad, None, payload)
