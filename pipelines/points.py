@@ -28,9 +28,10 @@ def _vector_space(embedder: EmbedderInfo) -> dict[str, Any]:
 
 
 def _payload(asset: Asset, space: dict[str, Any], tenant: str | None, stamp: str) -> dict[str, Any]:
-    # ``space`` and the asset's ``fields`` are shared, not copied (a dict each per point was
-    # ~15% of the pipeline's own time on a catalog): assets and points are frozen, and
-    # nothing writes into a payload once it is built (stores convert it; a test holds this).
+    # ``space`` and the asset's ``fields`` are shared, not copied (a new dict of each per point
+    # cost ~1.5 of the pipeline's own ~18 us a catalog record): assets and points are frozen,
+    # and nothing writes into a payload once built (stores convert it; a contract test holds
+    # this for every store).
     payload: dict[str, Any] = {
         "source_uri": asset.source_uri,
         "content_hash": asset.content_hash,
