@@ -59,7 +59,7 @@ _JSON_AS_IS = frozenset({str, int, bool, type(None)})
 
 def json_safe(value: Any) -> Any:
     """A value that serialises to JSON (dates as ISO strings, NaN as None, bytes decoded,
-    numpy scalars and arrays as Python values)."""
+    numpy scalars and arrays as Python values, any other type as its text)."""
     if type(value) in _JSON_AS_IS:
         return value
     if type(value) is float:
@@ -68,8 +68,8 @@ def json_safe(value: Any) -> Any:
         return None
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return float(value)
+    if isinstance(value, decimal.Decimal):  # NaN, infinite or beyond a float: missing
+        return None if value.is_snan() else json_safe(float(value))
     if isinstance(value, bytes):
         try:
             return value.decode("utf-8")
@@ -81,9 +81,18 @@ def json_safe(value: Any) -> Any:
         return [json_safe(v) for v in value]
     if isinstance(value, np.datetime64 | np.timedelta64):  # tolist() may give nanoseconds
         return None if np.isnat(value) else str(value)
-    if isinstance(value, np.generic | np.ndarray):  # values from numpy or pandas
+    if isinstance(value, np.ndarray):  # values from numpy or pandas
         return json_safe(value.tolist())
-    return value
+    if isinstance(value, np.generic):
+        item = value.item()
+        if isinstance(item, np.generic):  # no Python equivalent (longdouble): itself again
+            item = float(item) if isinstance(item, np.floating) else str(item)
+        return json_safe(item)
+    if isinstance(value, str | int | float):  # subclasses of the JSON types
+        return value
+    # Anything else (a duration column's timedelta, a complex number, an object): its text,
+    # as no store takes it as a payload value.
+    return str(value)
 
 
 def _decoded(batch: Any, numbers: Iterable[int], *, marked: bool = False) -> Iterator[Row]:

@@ -81,8 +81,8 @@ def _text(value: Any, name: str) -> str | None:
     if value is None or isinstance(value, str):
         return value
     value = json_safe(value)
-    if value is None:  # NaN or an infinite number: missing, as in the record's other fields
-        return None
+    if value is None or isinstance(value, str):  # NaN or infinite: missing; a duration: text
+        return value
     if isinstance(value, bool | int | float):
         return str(value)
     raise RecordError(f"the {name} column holds {type(value).__name__}, not text")
