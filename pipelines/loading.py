@@ -3,16 +3,20 @@ document no longer has; a document whose earlier batch failed to write is held b
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from functools import partial
 
 from mmingest.connectors.stores.base import VectorStore
 from mmingest.pipelines.deletes import delete_points
 from mmingest.pipelines.extract.base import Prepared, PreparedBatch
+from mmingest.pipelines.extract.isolation import stops_run, write_failure
 from mmingest.pipelines.retry import RetryPolicy, call_with_retry
 from mmingest.schemas.errors import InvalidInput, TransientError
 from mmingest.schemas.points import Point
 from mmingest.schemas.summary import Failure, Stage
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -60,11 +64,24 @@ class BatchWriter:
                     what=f"upserting {len(chunk)} points",
                     policy=self.retry,
                 )
-            except (TransientError, InvalidInput) as error:
+            except Exception as error:
+                # The store boundary, as the extract and embed stages have theirs: what a
+                # store or its client raises fails this chunk's points, not the run. Our own
+                # transient and input errors always did; any other error does too, unless it
+                # would fail every write the same way (configuration, credentials, schema).
+                known = isinstance(error, TransientError | InvalidInput)
+                if not known and stops_run(error):
+                    raise
+                if not known:
+                    log.warning(
+                        "unexpected %s writing %d points",
+                        type(error).__name__,
+                        len(chunk),
+                        exc_info=error,
+                    )
                 self.failed_tasks.add(prepared.task)
                 result.failures += [
-                    Failure.of(where(item), Stage.WRITE, error)
-                    for item in sources[start : start + size]
+                    write_failure(where(item), error) for item in sources[start : start + size]
                 ]
             else:
                 result.written += len(chunk)

@@ -50,7 +50,7 @@ def isolation_failure(uri: str, error: Exception) -> Failure:
     if isinstance(error, MmingestError):  # pragma: no cover - stops_run() re-raises these
         return Failure.of(uri, Stage.DECODE, error)
     log.warning("unexpected %s while extracting %s", type(error).__name__, uri, exc_info=error)
-    detail = " ".join((str(error) or "no detail").split())[:_MAX_DETAIL]
+    detail = _detail(error)
     return Failure(
         uri=uri,
         stage=Stage.DECODE,
@@ -61,3 +61,26 @@ def isolation_failure(uri: str, error: Exception) -> Failure:
             "and the run went on; if the file opens elsewhere, report it with this message"
         ),
     )
+
+
+def write_failure(uri: str, error: Exception) -> Failure:
+    """The dead letter of a point whose write raised ``error``: our own errors keep their
+    reason; anything else a store or its client raised is named by its type."""
+    if isinstance(error, MmingestError):
+        return Failure.of(uri, Stage.WRITE, error)
+    return Failure(
+        uri=uri,
+        stage=Stage.WRITE,
+        error_type=type(error).__name__,
+        reason="write_failed",
+        message=(
+            f"writing this point raised {type(error).__name__}: {_detail(error)}. It was "
+            "dead-lettered and the run went on; once the cause is fixed, `mmingest retry-failed` "
+            "writes it again"
+        ),
+    )
+
+
+def _detail(error: BaseException) -> str:
+    # One line, bounded: a client's message may list every variant it tried (kilobytes).
+    return " ".join((str(error) or "no detail").split())[:_MAX_DETAIL]
